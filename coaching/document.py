@@ -1,0 +1,168 @@
+"""The JSON request that ``postrun suggest`` reads, checked field by field.
+
+Works on already-decoded data (dicts, lists, strings, numbers): no file or
+stream handling here. Every error names the field it is about.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from typing import Any
+
+from coaching.model import EQUIPMENT
+from coaching.model import LEVELS
+from coaching.model import UNITS
+from coaching.model import AthleteSettings
+from coaching.model import Run
+from coaching.runs import RUN_SPORT_TYPES
+from coaching.suggest import Suggestion
+from coaching.suggest import suggest
+
+# Beyond these a value is a mistake, not a run: no single run covers 1,000 km or
+# lasts a week, and Strava (and GPS watches for runners) postdate 1990.
+MAX_DISTANCE_M = 1_000_000.0
+MAX_MOVING_TIME_S = 7 * 24 * 3600
+EARLIEST = date(1990, 1, 1)
+LATEST = date(2100, 1, 1)
+
+
+class InputError(ValueError):
+    """The request is not usable; the message names the field, e.g. ``runs[2].distance_m``."""
+
+
+def _fail(field: str, problem: str) -> InputError:
+    return InputError(f"{field}: {problem}")
+
+
+def _choice(athlete: Mapping[str, Any], key: str, options: tuple[str, ...]) -> str | None:
+    if key not in athlete:
+        return None
+    value = athlete[key]
+    if value not in options:
+        raise _fail(f"athlete.{key}", f"must be one of {', '.join(options)}")
+    return value
+
+
+def parse_settings(raw: Any) -> AthleteSettings:
+    """``athlete``: every field optional; the defaults are AthleteSettings'."""
+    if raw is None:
+        return AthleteSettings()
+    if not isinstance(raw, Mapping):
+        raise _fail("athlete", "must be an object")
+    fields: dict[str, Any] = {}
+    for key, options in (("units", UNITS), ("equipment", EQUIPMENT), ("level", LEVELS)):
+        value = _choice(raw, key, options)
+        if value is not None:
+            fields[key] = value
+    if "circuits_per_week" in raw:
+        per_week = raw["circuits_per_week"]
+        if isinstance(per_week, bool) or not isinstance(per_week, int) or not 1 <= per_week <= 4:
+            raise _fail("athlete.circuits_per_week", "must be a whole number from 1 to 4")
+        fields["circuits_per_week"] = per_week
+    return AthleteSettings(**fields)
+
+
+def _in_range(field: str, day: date) -> None:
+    if not EARLIEST <= day < LATEST:
+        raise _fail(field, f"must be between {EARLIEST.isoformat()} and 2099-12-31")
+
+
+def parse_today(raw: Any) -> date | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise _fail("today", "must be a date like 2026-03-01")
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise _fail("today", "must be a date like 2026-03-01") from None
+    _in_range("today", day)
+    return day
+
+
+def _number(field: str, value: Any, maximum: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _fail(field, "must be a number >= 0")
+    if value < 0:
+        raise _fail(field, "must be a number >= 0")
+    if value > maximum:
+        raise _fail(field, f"must be at most {maximum:,.0f}")
+    return float(value)
+
+
+def _start(field: str, value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise _fail(field, "must be an ISO-8601 date-time such as 2026-03-01T07:30:00Z")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise _fail(field, "must be an ISO-8601 date-time such as 2026-03-01T07:30:00Z") from None
+    # A time without an offset is taken as UTC, as the document format says.
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    _in_range(field, moment.date())
+    return moment
+
+
+def parse_run(raw: Any, index: int) -> Run:
+    where = f"runs[{index}]"
+    if not isinstance(raw, Mapping):
+        raise _fail(where, "must be an object")
+    for key in ("id", "start", "distance_m", "moving_time_s"):
+        if key not in raw:
+            raise _fail(f"{where}.{key}", "is missing")
+    run_id = raw["id"]
+    if isinstance(run_id, bool) or not isinstance(run_id, str | int) or str(run_id).strip() == "":
+        raise _fail(f"{where}.id", "must be a non-empty string or a whole number")
+    sport_type = raw.get("sport_type", "Run")
+    if sport_type not in RUN_SPORT_TYPES:
+        raise _fail(f"{where}.sport_type", f"must be one of {', '.join(sorted(RUN_SPORT_TYPES))}")
+    return Run(
+        id=str(run_id),
+        start=_start(f"{where}.start", raw["start"]),
+        distance_m=_number(f"{where}.distance_m", raw["distance_m"], MAX_DISTANCE_M),
+        moving_time_s=round(
+            _number(f"{where}.moving_time_s", raw["moving_time_s"], MAX_MOVING_TIME_S)
+        ),
+        sport_type=sport_type,
+    )
+
+
+def parse_request(doc: Any) -> tuple[AthleteSettings, list[Run], date | None]:
+    """Check a decoded request and return its settings, runs and ``today``.
+
+    Raises InputError naming the first bad field.
+    """
+    if not isinstance(doc, Mapping):
+        raise _fail("document", "must be a JSON object")
+    settings = parse_settings(doc.get("athlete"))
+    today = parse_today(doc.get("today"))
+    raw_runs = doc.get("runs")
+    if not isinstance(raw_runs, list) or not raw_runs:
+        raise _fail("runs", "must be a non-empty list of runs")
+    runs: list[Run] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_runs):
+        run = parse_run(raw, index)
+        if run.id in seen:
+            raise _fail(f"runs[{index}].id", f"repeats the id {run.id!r}")
+        seen.add(run.id)
+        runs.append(run)
+    latest = latest_run(runs)
+    if today is not None and today < latest.start.date():
+        raise _fail("today", f"must not be before the latest run ({latest.start.date()})")
+    return settings, runs, today
+
+
+def latest_run(runs: list[Run]) -> Run:
+    """The run with the latest start; among equal starts, the one listed last."""
+    return max(reversed(runs), key=lambda r: r.start)
+
+
+def suggest_from_document(doc: Any) -> Suggestion:
+    """The note for the document's latest run, with its other runs as history."""
+    settings, runs, today = parse_request(doc)
+    return suggest(settings, runs, latest_run(runs), today)

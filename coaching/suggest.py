@@ -1,0 +1,80 @@
+"""The note for one run: the back circuit (or when it is next due) and weekly-volume advice."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import date
+from datetime import datetime
+from typing import Any
+
+from coaching.circuit import Circuit
+from coaching.circuit import prescribe
+from coaching.circuit import stage_for
+from coaching.history import build_timeline
+from coaching.model import AthleteSettings
+from coaching.model import Run
+from coaching.note import compose
+from coaching.schedule import plan_for
+from coaching.volume import Volume
+from coaching.volume import assess
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Suggestion:
+    """What postrun suggests after one run; ``text`` is what goes into the description."""
+
+    run: Run
+    circuit: Circuit | None
+    next_circuit_at: datetime | None
+    volume: Volume
+    text: str
+
+    @property
+    def last_7_days_m(self) -> float:
+        return self.volume.last_7_days_m
+
+    @property
+    def weekly_average_4w_m(self) -> float:
+        return self.volume.weekly_average_4w_m
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the shape ``postrun suggest --json`` prints."""
+        return {
+            "run": {
+                "id": self.run.id,
+                "start": self.run.start.isoformat(),
+                "distance_m": self.run.distance_m,
+                "moving_time_s": self.run.moving_time_s,
+                "sport_type": self.run.sport_type,
+            },
+            "circuit": self.circuit.to_dict() if self.circuit else None,
+            "next_circuit_at": self.next_circuit_at.isoformat() if self.next_circuit_at else None,
+            "volume": self.volume.to_dict(),
+            "text": self.text,
+        }
+
+
+def suggest(
+    settings: AthleteSettings,
+    history: Sequence[Run],
+    run: Run,
+    today: date | None = None,
+) -> Suggestion:
+    """Build the note for ``run``, given the athlete's stored runs as ``history``.
+
+    ``history`` may hold ``run`` itself and later runs; later runs are ignored.
+    ``today`` defaults to the run's own day, so the answer never depends on the clock.
+    """
+    timeline = build_timeline(history, run, today)
+    volume = assess(timeline)
+    gets_circuit, due = plan_for(timeline.runs, run, settings.circuits_per_week)
+    circuit = prescribe(settings, stage_for(settings, timeline)) if gets_circuit else None
+    text = compose(
+        circuit=circuit,
+        due=due,
+        per_week=settings.circuits_per_week,
+        volume=volume,
+        units=settings.units,
+    )
+    return Suggestion(run=run, circuit=circuit, next_circuit_at=due, volume=volume, text=text)

@@ -1,0 +1,107 @@
+"""Settings, read from the environment once, in one place.
+
+Every setting has an environment variable of the same name (see the README's
+configuration table). Nothing reads ``os.environ`` elsewhere, so tests pass a
+``Settings`` object instead of patching the process environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed."""
+
+
+def parse_bool(name: str, raw: str) -> bool:
+    word = raw.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}")
+
+
+def redis_client_url(url: str) -> str:
+    """Turn Celery's ``redis+socket://`` form into the ``unix://`` form redis-py takes."""
+    if url.startswith("redis+socket://"):
+        return "unix://" + url[len("redis+socket://") :]
+    return url
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite:///postrun.sqlite3"
+    redis_url: str = "redis://localhost:6379/0"
+    secret_key: str | None = None
+    strava_client_id: int | None = None
+    strava_client_secret: str | None = None
+    strava_verify_token: str | None = None
+    # Empty means the real https://www.strava.com; the demo and tests point it at the sandbox.
+    strava_base_url: str | None = None
+    # Optional: pin the push subscription id; otherwise the one `postrun subscribe` stored.
+    strava_subscription_id: int | None = None
+    # Cap on a webhook body. Strava's events are a few hundred bytes.
+    webhook_max_bytes: int = 16 * 1024
+    # How many times a worker retries a transient failure before the event waits for the sweeper.
+    task_max_retries: int = 8
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+
+        def text(name: str, default: str | None) -> str | None:
+            value = env.get(name)
+            return value if value not in (None, "") else default
+
+        def integer(name: str, default: int | None) -> int | None:
+            raw = text(name, None)
+            if raw is None:
+                return default
+            try:
+                return int(raw)
+            except ValueError:
+                raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+        return cls(
+            database_url=text("DATABASE_URL", defaults.database_url) or defaults.database_url,
+            redis_url=text("REDIS_URL", defaults.redis_url) or defaults.redis_url,
+            secret_key=text("SECRET_KEY", None),
+            strava_client_id=integer("STRAVA_CLIENT_ID", None),
+            strava_client_secret=text("STRAVA_CLIENT_SECRET", None),
+            strava_verify_token=text("STRAVA_VERIFY_TOKEN", None),
+            strava_base_url=text("STRAVA_BASE_URL", None),
+            strava_subscription_id=integer("STRAVA_SUBSCRIPTION_ID", None),
+            webhook_max_bytes=integer("POSTRUN_WEBHOOK_MAX_BYTES", defaults.webhook_max_bytes)
+            or defaults.webhook_max_bytes,
+            task_max_retries=integer("POSTRUN_TASK_MAX_RETRIES", defaults.task_max_retries)
+            or defaults.task_max_retries,
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """The environment a child process needs to read these same settings back."""
+        pairs = {
+            "DATABASE_URL": self.database_url,
+            "REDIS_URL": self.redis_url,
+            "SECRET_KEY": self.secret_key,
+            "STRAVA_CLIENT_ID": self.strava_client_id,
+            "STRAVA_CLIENT_SECRET": self.strava_client_secret,
+            "STRAVA_VERIFY_TOKEN": self.strava_verify_token,
+            "STRAVA_BASE_URL": self.strava_base_url,
+            "STRAVA_SUBSCRIPTION_ID": self.strava_subscription_id,
+            "POSTRUN_WEBHOOK_MAX_BYTES": self.webhook_max_bytes,
+            "POSTRUN_TASK_MAX_RETRIES": self.task_max_retries,
+        }
+        return {k: str(v) for k, v in pairs.items() if v is not None}
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path.resolve()}"

@@ -1,0 +1,121 @@
+"""What postrun stores: athletes, webhook events, and the activities it has seen."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Store aware datetimes as UTC and give them back aware (SQLite drops the zone)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Athlete(Base):
+    __tablename__ = "athletes"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    firstname: Mapped[str] = mapped_column(sa.String(100), default="")
+    access_token: Mapped[str] = mapped_column(sa.String(255))
+    refresh_token: Mapped[str] = mapped_column(sa.String(255))
+    expires_at: Mapped[int] = mapped_column(sa.BigInteger)
+    scope: Mapped[str] = mapped_column(sa.String(255), default="")
+    # Strava's "meters" or "feet"; None until we have read the detailed athlete.
+    measurement_preference: Mapped[str | None] = mapped_column(sa.String(10), nullable=True)
+    # "strava" follows measurement_preference; "metric" or "imperial" override it.
+    units: Mapped[str] = mapped_column(sa.String(10), default="strava")
+    equipment: Mapped[str] = mapped_column(sa.String(10), default="gym")
+    level: Mapped[str] = mapped_column(sa.String(10), default="auto")
+    circuits_per_week: Mapped[int] = mapped_column(sa.Integer, default=3)
+    needs_reauth: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def effective_units(self) -> str:
+        if self.units in ("metric", "imperial"):
+            return self.units
+        return "imperial" if self.measurement_preference == "feet" else "metric"
+
+
+class Event(Base):
+    """A webhook event as Strava sent it, kept until it has been handled."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    # sha256 of the normalised event: Strava's retries and duplicates collapse onto one row.
+    dedupe_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    subscription_id: Mapped[int] = mapped_column(sa.BigInteger)
+    object_type: Mapped[str] = mapped_column(sa.String(32))
+    object_id: Mapped[int] = mapped_column(sa.BigInteger)
+    aspect_type: Mapped[str] = mapped_column(sa.String(32))
+    owner_id: Mapped[int] = mapped_column(sa.BigInteger, index=True)
+    event_time: Mapped[int] = mapped_column(sa.BigInteger)
+    updates: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # pending -> done | ignored | failed
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
+    outcome: Mapped[str] = mapped_column(sa.String(255), default="")
+    attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
+    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class Activity(Base):
+    """An activity postrun has looked at; runs among them make up the athlete's history."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    athlete_id: Mapped[int] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("athletes.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(255), default="")
+    sport_type: Mapped[str] = mapped_column(sa.String(40), default="")
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    distance_m: Mapped[float] = mapped_column(sa.Float, default=0.0)
+    moving_time_s: Mapped[int] = mapped_column(sa.Integer, default=0)
+    is_run: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # annotated | not_run | pending
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    reason: Mapped[str] = mapped_column(sa.String(255), default="")
+    # The exact block we last wrote, so a later pass finds and replaces it byte for byte.
+    written_block: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    annotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (sa.Index("ix_activities_athlete_start", "athlete_id", "start"),)
+
+
+class AppState(Base):
+    """Small key-value facts about the deployment, such as the push subscription id."""
+
+    __tablename__ = "app_state"
+
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(255))

@@ -1,0 +1,248 @@
+"""The one adapter to Strava: stravalib over a ``StravaSession``, with errors made plain.
+
+Everything else in postrun sees Strava through this module: it gets plain
+dataclasses back and one of four exceptions, never a stravalib model or a
+requests error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import time
+from collections.abc import Callable
+from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+
+import requests
+from stravalib import Client
+from stravalib import exc
+
+from service.strava_http import StravaSession
+
+# Refresh a little before Strava's expiry so a call never starts with a token that
+# dies mid-flight (Strautomator uses 180 s; peers-and-evidence.md §A.3).
+REFRESH_MARGIN_S = 300
+
+
+class StravaError(Exception):
+    """Base class of everything this adapter raises."""
+
+
+class NotFound(StravaError):
+    """404: the activity is gone, private to us, or not yet readable."""
+
+
+class AccessRevoked(StravaError):
+    """401, or a refresh token Strava no longer accepts: the athlete must reconnect."""
+
+
+class RateLimited(StravaError):
+    """429: the app's budget for this window is spent."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class Unavailable(StravaError):
+    """5xx, a timeout or a dropped connection: worth retrying later."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    expires_at: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AthleteData:
+    id: int
+    firstname: str
+    measurement_preference: str | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ActivityData:
+    id: int
+    athlete_id: int
+    name: str
+    description: str | None
+    sport_type: str | None
+    activity_type: str | None
+    distance_m: float
+    moving_time_s: int
+    start: datetime
+    manual: bool
+    trainer: bool
+
+
+def seconds_to_next_quarter_hour(now: float) -> float:
+    """Strava's short window resets at :00, :15, :30 and :45 (strava-api.md §3)."""
+    return 900 - (now % 900)
+
+
+def _root(value: Any) -> Any:
+    """stravalib wraps enums and strings in pydantic RootModels; unwrap them."""
+    return getattr(value, "root", value)
+
+
+def _status(error: requests.HTTPError) -> int | None:
+    return error.response.status_code if error.response is not None else None
+
+
+@contextlib.contextmanager
+def translate_errors(clock: Callable[[], float] = time.time) -> Iterator[None]:
+    """Map stravalib and requests failures onto this module's exceptions."""
+    try:
+        yield
+    except exc.ObjectNotFound as error:
+        raise NotFound(str(error)) from error
+    except exc.AccessUnauthorized as error:
+        raise AccessRevoked(str(error)) from error
+    except requests.HTTPError as error:  # stravalib's Fault is an HTTPError
+        status = _status(error)
+        if status == 429:
+            raise RateLimited(str(error), seconds_to_next_quarter_hour(clock())) from error
+        if status is not None and status >= 500:
+            raise Unavailable(str(error)) from error
+        if status == 400 and "refresh_token" in str(error):
+            raise AccessRevoked(str(error)) from error
+        raise
+    except (requests.ConnectionError, requests.Timeout) as error:
+        raise Unavailable(str(error)) from error
+
+
+class StravaGateway:
+    """Builds stravalib clients for the app and for one athlete at a time."""
+
+    def __init__(
+        self,
+        client_id: int | None,
+        client_secret: str | None,
+        base_url: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.base_url = base_url
+        self.clock = clock
+        self._session: StravaSession | None = None
+        # The last rate-limit headers seen, for the shared budget and metrics.
+        self.last_rate_headers: dict[str, str] = {}
+
+    def _http(self) -> StravaSession:
+        # One pooled session per gateway (and so per process): keep-alive to Strava.
+        if self._session is None:
+            self._session = StravaSession(self.base_url)
+        return self._session
+
+    def _record_rates(self, headers: Any, _method: str) -> None:
+        self.last_rate_headers = {
+            k: v for k, v in dict(headers).items() if k.lower().startswith(("x-ratelimit", "x-read"))
+        }
+
+    def _client(self, access_token: str | None = None) -> Client:
+        return Client(
+            access_token=access_token,
+            requests_session=self._http(),
+            rate_limiter=self._record_rates,
+        )
+
+    def _credentials(self) -> tuple[int, str]:
+        if self.client_id is None or not self.client_secret:
+            raise StravaError("STRAVA_CLIENT_ID and STRAVA_CLIENT_SECRET must be set")
+        return self.client_id, self.client_secret
+
+    # OAuth ---------------------------------------------------------------
+
+    def authorization_url(self, redirect_uri: str, state: str) -> str:
+        client_id, _ = self._credentials()
+        return self._client().authorization_url(
+            client_id=client_id,
+            redirect_uri=redirect_uri,
+            scope=["activity:read_all", "activity:write", "profile:read_all"],
+            state=state,
+        )
+
+    def exchange_code(self, code: str) -> tuple[Tokens, str]:
+        """Trade a one-time code for tokens; returns them with the granted scope."""
+        client_id, secret = self._credentials()
+        with translate_errors(self.clock):
+            info = self._client().exchange_code_for_token(client_id, secret, code)
+        tokens = Tokens(info["access_token"], info["refresh_token"], int(info["expires_at"]))
+        return tokens, str(dict(info).get("scope", "") or "")
+
+    def refresh(self, refresh_token: str) -> Tokens:
+        client_id, secret = self._credentials()
+        with translate_errors(self.clock):
+            info = self._client().refresh_access_token(client_id, secret, refresh_token)
+        return Tokens(info["access_token"], info["refresh_token"], int(info["expires_at"]))
+
+    def needs_refresh(self, tokens: Tokens) -> bool:
+        return tokens.expires_at - self.clock() < REFRESH_MARGIN_S
+
+    def deauthorize(self, tokens: Tokens) -> None:
+        with translate_errors(self.clock):
+            self._client(tokens.access_token).deauthorize()
+
+    # Athlete API ---------------------------------------------------------
+
+    def get_athlete(self, tokens: Tokens) -> AthleteData:
+        with translate_errors(self.clock):
+            athlete = self._client(tokens.access_token).get_athlete()
+        preference = _root(getattr(athlete, "measurement_preference", None))
+        return AthleteData(
+            id=int(athlete.id or 0),
+            firstname=str(athlete.firstname or ""),
+            measurement_preference=str(preference) if preference else None,
+        )
+
+    def get_activity(self, tokens: Tokens, activity_id: int) -> ActivityData:
+        with translate_errors(self.clock):
+            activity = self._client(tokens.access_token).get_activity(activity_id)
+        sport = _root(activity.sport_type)
+        legacy = _root(activity.type)
+        start = activity.start_date or datetime.fromtimestamp(0, UTC)
+        return ActivityData(
+            id=int(activity.id or activity_id),
+            athlete_id=int(activity.athlete.id) if activity.athlete and activity.athlete.id else 0,
+            name=str(activity.name or ""),
+            description=activity.description,
+            sport_type=str(sport) if sport else None,
+            activity_type=str(legacy) if legacy else None,
+            distance_m=float(activity.distance or 0.0),
+            moving_time_s=int(activity.moving_time or 0),
+            start=start.astimezone(UTC),
+            manual=bool(activity.manual),
+            trainer=bool(activity.trainer),
+        )
+
+    def update_description(self, tokens: Tokens, activity_id: int, description: str) -> None:
+        """PUT only the description: every other field stays as the athlete set it."""
+        with translate_errors(self.clock):
+            self._client(tokens.access_token).update_activity(activity_id, description=description)
+
+    # Push subscriptions (app credentials, no athlete token) ---------------
+
+    def create_subscription(self, callback_url: str, verify_token: str) -> int:
+        client_id, secret = self._credentials()
+        with translate_errors(self.clock):
+            subscription = self._client().create_subscription(
+                client_id, secret, callback_url, verify_token=verify_token
+            )
+        return int(subscription.id or 0)
+
+    def list_subscriptions(self) -> list[dict[str, Any]]:
+        client_id, secret = self._credentials()
+        with translate_errors(self.clock):
+            found = list(self._client().list_subscriptions(client_id, secret))
+        return [{"id": s.id, "callback_url": s.callback_url} for s in found]
+
+    def delete_subscription(self, subscription_id: int) -> None:
+        client_id, secret = self._credentials()
+        with translate_errors(self.clock):
+            self._client().delete_subscription(subscription_id, client_id, secret)

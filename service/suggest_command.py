@@ -1,0 +1,50 @@
+"""``postrun suggest``: print the note the worker would write, from a JSON file or stdin."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from coaching.document import InputError
+from coaching.document import suggest_from_document
+
+
+def _read(source: str) -> str:
+    if source == "-":
+        return click.get_text_stream("stdin").read()
+    with open(source, encoding="utf-8") as handle:
+        return handle.read()
+
+
+@click.command("suggest")
+@click.argument("source", default="-", metavar="[FILE|-]")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole suggestion as JSON.")
+def suggest(source: str, as_json: bool) -> None:
+    """Print the note for the latest run in SOURCE (a JSON document; '-' reads stdin).
+
+    The document: {"athlete": {...}, "today": "YYYY-MM-DD", "runs": [...]}; see
+    coaching/document.py. Bad input prints one line and exits with status 2.
+    """
+    try:
+        doc = json.loads(_read(source))
+        suggestion = suggest_from_document(doc)
+    except OSError as error:
+        _fail(f"cannot read {source}: {error.strerror or error}")
+    except UnicodeDecodeError:
+        _fail(f"cannot read {source}: not UTF-8 text")
+    except json.JSONDecodeError as error:
+        _fail(f"not JSON: {error.msg} at line {error.lineno} column {error.colno}")
+    except InputError as error:
+        _fail(str(error))
+    else:
+        if as_json:
+            click.echo(json.dumps(suggestion.to_dict(), indent=2, ensure_ascii=False))
+        else:
+            click.echo(suggestion.text)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)

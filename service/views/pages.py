@@ -1,0 +1,48 @@
+"""The landing page and the health check."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint
+from flask import current_app
+from flask import render_template
+
+from service.models import Activity
+from service.models import Athlete
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def index() -> str:
+    deps = current_app.extensions["postrun"]
+    with deps.session_factory() as session:
+        athletes = session.scalar(sa.select(sa.func.count()).select_from(Athlete)) or 0
+        annotated = (
+            session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Activity)
+                .where(Activity.status == "annotated")
+            )
+            or 0
+        )
+    return render_template("index.html", athletes=athletes, annotated=annotated)
+
+
+@bp.get("/up")
+def up() -> tuple[dict[str, str], int]:
+    """200 when the database and Redis both answer, 503 otherwise."""
+    checks = {}
+    try:
+        with current_app.extensions["postrun.engine"].connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as error:  # a health check reports, it does not raise
+        checks["database"] = f"error: {type(error).__name__}"
+    try:
+        current_app.extensions["postrun.redis"].ping()
+        checks["redis"] = "ok"
+    except Exception as error:
+        checks["redis"] = f"error: {type(error).__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return checks, 200 if healthy else 503

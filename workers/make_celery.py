@@ -1,0 +1,10 @@
+"""The worker's entry module: ``celery -A workers.make_celery worker``.
+
+The only module that builds the app at import time, and only the Celery command
+line imports it.
+"""
+
+from service.app import create_app
+
+flask_app = create_app()
+celery_app = flask_app.extensions["celery"]
