@@ -44,11 +44,16 @@ def serve(bind: str, workers: int, no_migrate: bool) -> None:
         migrate.upgrade(settings.database_url)
     _exec(
         [
-            "-m", "gunicorn",
-            "--bind", bind,
-            "--workers", str(workers),
-            "--access-logfile", "-",
-            "--graceful-timeout", "10",
+            "-m",
+            "gunicorn",
+            "--bind",
+            bind,
+            "--workers",
+            str(workers),
+            "--access-logfile",
+            "-",
+            "--graceful-timeout",
+            "10",
             "service.app:create_app()",
         ]
     )
@@ -61,8 +66,15 @@ def worker(celery_args: tuple[str, ...]) -> None:
     _settings()
     _exec(
         [
-            "-m", "celery", "-A", "workers.make_celery", "worker",
-            "--loglevel", "INFO", "--without-mingle", "--without-gossip",
+            "-m",
+            "celery",
+            "-A",
+            "workers.make_celery",
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--without-mingle",
+            "--without-gossip",
             *celery_args,
         ]
     )

@@ -25,8 +25,16 @@ from service.stack import Stack
 DEMO_DATA = Path(__file__).parent / "demo_data"
 SAMPLE_RUNS = 6
 ACTIVITY_FIELDS = (
-    "name", "sport_type", "type", "distance", "moving_time", "elapsed_time",
-    "total_elevation_gain", "timezone", "manual", "trainer",
+    "name",
+    "sport_type",
+    "type",
+    "distance",
+    "moving_time",
+    "elapsed_time",
+    "total_elevation_gain",
+    "timezone",
+    "manual",
+    "trainer",
 )
 
 
@@ -43,7 +51,9 @@ def sample_activities(now: datetime) -> list[dict[str, Any]]:
 
     The last run carries a description the athlete wrote, to show it is kept.
     """
-    runs = sorted(_load("athlete_activities_page1.json")[:SAMPLE_RUNS], key=lambda a: a["start_date"])
+    runs = sorted(
+        _load("athlete_activities_page1.json")[:SAMPLE_RUNS], key=lambda a: a["start_date"]
+    )
     newest = datetime.fromisoformat(runs[-1]["start_date"])
     shift = now - timedelta(hours=1) - timedelta(seconds=runs[-1]["elapsed_time"]) - newest
     activities = []
@@ -74,7 +84,9 @@ def run_demo(data_dir: Path, once: bool) -> int:
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    print(f"postrun demo: starting Redis, the Strava sandbox, the web app and a worker in {workdir}")
+    print(
+        f"postrun demo: starting Redis, the Strava sandbox, the web app and a worker in {workdir}"
+    )
     log_path = workdir / "demo.log"
     try:
         with log_path.open("ab") as log, Stack(workdir, log=log) as stack:

@@ -340,7 +340,9 @@ def annotate_activity(
         return "done", "annotated" if wrote else "already annotated (description unchanged)"
 
 
-def _remember(session: Session, row: Activity | None, athlete_id: int, data: ActivityData) -> Activity:
+def _remember(
+    session: Session, row: Activity | None, athlete_id: int, data: ActivityData
+) -> Activity:
     if row is None:
         row = Activity(id=data.id, athlete_id=athlete_id)
         session.add(row)

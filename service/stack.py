@@ -25,7 +25,6 @@ from service.config import Settings
 from service.config import sqlite_url
 from service.db import make_engine
 from service.db import make_session_factory
-from service.embedded import StartError
 from service.embedded import Supervisor
 from service.embedded import free_port
 from service.embedded import start_redis
@@ -135,8 +134,16 @@ class Stack:
         self.supervisor.start(
             "sandbox",
             [
-                *postrun_command(), "sandbox", "--host", "127.0.0.1", "--port", str(port),
-                "--client-id", str(SANDBOX_CLIENT_ID), "--client-secret", SANDBOX_CLIENT_SECRET,
+                *postrun_command(),
+                "sandbox",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--client-id",
+                str(SANDBOX_CLIENT_ID),
+                "--client-secret",
+                SANDBOX_CLIENT_SECRET,
                 *self.sandbox_args,
             ],
             log=self.log,
@@ -149,8 +156,13 @@ class Stack:
         self.supervisor.start(
             "web",
             [
-                *postrun_command(), "serve", "--no-migrate",
-                "--bind", f"127.0.0.1:{port}", "--workers", str(self.web_workers),
+                *postrun_command(),
+                "serve",
+                "--no-migrate",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(self.web_workers),
             ],
             env=self._env(),
             log=self.log,

@@ -142,15 +142,23 @@ class StravaGateway:
 
     def _record_rates(self, headers: Any, _method: str) -> None:
         self.last_rate_headers = {
-            k: v for k, v in dict(headers).items() if k.lower().startswith(("x-ratelimit", "x-read"))
+            k: v
+            for k, v in dict(headers).items()
+            if k.lower().startswith(("x-ratelimit", "x-read"))
         }
 
     def _client(self, access_token: str | None = None) -> Client:
-        return Client(
+        client = Client(
             access_token=access_token,
             requests_session=self._http(),
             rate_limiter=self._record_rates,
         )
+        # stravalib refreshes on its own whenever STRAVA_CLIENT_ID/SECRET are in the
+        # environment, outside our per-athlete lock and without persisting the rotated
+        # refresh token (strava-api.md §5.1). We refresh explicitly instead.
+        client.protocol.client_id = None
+        client.protocol.client_secret = None
+        return client
 
     def _credentials(self) -> tuple[int, str]:
         if self.client_id is None or not self.client_secret:

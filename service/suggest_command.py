@@ -12,9 +12,8 @@ from coaching.document import suggest_from_document
 
 
 def _read(source: str) -> str:
-    if source == "-":
-        return click.get_text_stream("stdin").read()
-    with open(source, encoding="utf-8") as handle:
+    # click.open_file reads stdin for "-" (and leaves it open).
+    with click.open_file(source, encoding="utf-8") as handle:
         return handle.read()
 
 

@@ -61,7 +61,8 @@ class TestHandshake:
 
     def test_wrong_token_is_refused(self, client):
         response = client.get(
-            URL, query_string={"hub.mode": "subscribe", "hub.challenge": "x", "hub.verify_token": "no"}
+            URL,
+            query_string={"hub.mode": "subscribe", "hub.challenge": "x", "hub.verify_token": "no"},
         )
 
         assert response.status_code == 403
@@ -90,12 +91,18 @@ class TestEvents:
 
         assert response.status_code == 200
         rows = stored(deps)
-        assert [(r.object_id, r.aspect_type, r.status) for r in rows] == [(12345, "create", "pending")]
+        assert [(r.object_id, r.aspect_type, r.status) for r in rows] == [
+            (12345, "create", "pending")
+        ]
         assert enqueued == [rows[0].id]
 
     def test_docs_update_event_with_string_ids(self, client, deps, enqueued):
         body = load_json("strava/webhook_event_activity-update-title_strava-docs.json")
-        body = {**body, "object_id": str(body["object_id"]), "subscription_id": str(SUBSCRIPTION_ID)}
+        body = {
+            **body,
+            "object_id": str(body["object_id"]),
+            "subscription_id": str(SUBSCRIPTION_ID),
+        }
 
         response = client.post(URL, data=json.dumps(body), content_type="application/json")
 
@@ -150,7 +157,10 @@ class TestEvents:
             (b"{not json", "body"),
             (b'"a string"', "body"),
             (json.dumps(event(object_id=None)).encode(), "object_id"),
-            (json.dumps({k: v for k, v in event().items() if k != "owner_id"}).encode(), "owner_id"),
+            (
+                json.dumps({k: v for k, v in event().items() if k != "owner_id"}).encode(),
+                "owner_id",
+            ),
             (json.dumps(event(event_time="soon")).encode(), "event_time"),
         ],
     )
@@ -178,7 +188,9 @@ class TestEvents:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=6),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=6)
+    ),
     max_leaves=20,
 )
 

@@ -16,9 +16,13 @@ athlete_text = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=200
 ).filter(lambda t: all(line.rstrip("\r\n") != MARKER for line in t.splitlines()))
 notes = st.lists(
-    st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), min_size=1, max_size=40).filter(
-        lambda s: s.strip()
-    ),
+    st.text(
+        alphabet=st.characters(
+            codec="utf-8", exclude_characters="\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+        ),
+        min_size=1,
+        max_size=40,
+    ).filter(lambda s: s.strip()),
     min_size=1,
     max_size=5,
 ).map("\n".join)

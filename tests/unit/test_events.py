@@ -8,7 +8,6 @@ import pytest
 
 from service.events import EventError
 from service.events import parse_event
-
 from tests.fixtures import load_json
 
 GOOD = {
@@ -48,7 +47,9 @@ def test_missing_updates_means_none():
 
 
 def test_same_event_same_key_and_different_event_different_key():
-    assert parse_event(body()).dedupe_key() == parse_event(body(object_id="1360128428")).dedupe_key()
+    assert (
+        parse_event(body()).dedupe_key() == parse_event(body(object_id="1360128428")).dedupe_key()
+    )
     assert parse_event(body()).dedupe_key() != parse_event(body(event_time=1516126041)).dedupe_key()
 
 

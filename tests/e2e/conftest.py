@@ -1,0 +1,54 @@
+"""One real stack per session: redis-server, the Strava sandbox, gunicorn and a Celery worker.
+
+Each test connects its own sandbox athlete, so tests do not see each other's runs.
+Everything is started on free ports and unix sockets, waited for by readiness
+checks, and stopped at the end of the session.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from service.stack import Stack
+
+
+@pytest.fixture(scope="session")
+def stack():
+    # A short path: unix socket paths are limited to about 100 bytes.
+    workdir = Path(tempfile.mkdtemp(prefix="postrun-e2e-"))
+    log_path = workdir / "stack.log"
+    try:
+        with log_path.open("ab") as log, Stack(workdir, log=log) as running:
+            yield running
+    except BaseException:
+        print(log_path.read_text(errors="replace")[-5000:])
+        raise
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def athlete(stack):
+    return stack.connect_athlete(firstname="Test", measurement_preference="meters")
+
+
+def run_payload(days_ago: float = 0.0, **fields):
+    start = datetime.now(UTC) - timedelta(days=days_ago, hours=2)
+    base = {
+        "name": "Morning Run",
+        "sport_type": "Run",
+        "type": "Run",
+        "distance": 8000.0,
+        "moving_time": 2700,
+        "elapsed_time": 2800,
+        "start_date": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "description": "",
+    }
+    return {**base, **fields}
