@@ -6,6 +6,7 @@ from typing import Any
 
 from celery import Celery
 from celery import Task
+from celery.signals import worker_process_init
 from flask import Flask
 
 
@@ -21,4 +22,13 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.config_from_object(app.config["CELERY"])
     celery_app.set_default()
     app.extensions["celery"] = celery_app
+
+    @worker_process_init.connect(weak=False)
+    def _fresh_connections(**_kwargs: Any) -> None:
+        # A forked pool child must not reuse the parent's pooled connections
+        # (SQLAlchemy: "Using Connection Pools with Multiprocessing").
+        engine = app.extensions.get("postrun.engine")
+        if engine is not None:
+            engine.dispose(close=False)
+
     return celery_app
