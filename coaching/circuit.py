@@ -76,11 +76,11 @@ LADDER = (
 STANDARD, ADVANCED = LADDER[1], LADDER[3]
 # Under level=auto the rung follows mileage and consistency (our convention on top
 # of ACSM's rule, since we cannot see the reps done). A rung needs an average of
-# two runs a week over its weeks (counted over the whole span, so a weekly
-# routine counts the same wherever the 7-day blocks fall) and a 4-week average
-# weekly distance. ACSM's novices train 2-3 days a week (§C.3).
+# two runs a week and an average weekly distance, both over its number of weeks
+# (counted over the whole span, so a weekly routine counts the same wherever the
+# 7-day blocks fall). ACSM's novices train 2-3 days a week (§C.3).
 RUNS_PER_WEEK = 2
-AUTO_RULES = (  # (rung, weeks of regular running, 4-week average in metres)
+AUTO_RULES = (  # (rung, weeks, average weekly distance over those weeks in metres)
     (3, 6, 30_000.0),
     (2, 4, 20_000.0),
     (1, 2, 10_000.0),
@@ -112,10 +112,10 @@ class Circuit:
 
 def auto_stage(timeline: Timeline) -> Stage:
     """The rung for level=auto: it rises with weekly distance and regular running."""
-    average = sum(timeline.week(k) for k in range(4)) / 4
     for rung, weeks, metres in AUTO_RULES:
-        regular = timeline.runs_in_days(7 * weeks) >= RUNS_PER_WEEK * weeks
-        if regular and average >= metres:
+        days = 7 * weeks
+        regular = timeline.runs_in_days(days) >= RUNS_PER_WEEK * weeks
+        if regular and timeline.distance(timeline.today, days) / weeks >= metres:
             return LADDER[rung]
     return LADDER[0]
 

@@ -32,8 +32,7 @@ def _percent(fraction: float) -> str:
 def when(moment: datetime) -> str:
     """'Thu 5 Mar 14:00 UTC', spelled out here so no locale can change it."""
     return (
-        f"{WEEKDAYS[moment.weekday()]} {moment.day} {MONTHS[moment.month - 1]}"
-        f" {moment:%H:%M} UTC"
+        f"{WEEKDAYS[moment.weekday()]} {moment.day} {MONTHS[moment.month - 1]} {moment:%H:%M} UTC"
     )
 
 

@@ -50,8 +50,10 @@ HOLD = (0.90, 1.00)
 # the weekly average in the four weeks before it. No study sets this number; §B.1
 # (Rasmussen) notes that too little base also carries risk, hence a gradual rebuild.
 RESTART = (0.40, 0.60)
-# A rise of 1 % counts as "this week is above the 4-week average" (float noise aside).
-ABOVE_AVERAGE = 1.01
+# The ratio only counts when the last 7 days are 20 % or more above the 4-week
+# average: steady weeks, and builds of up to 10 % a week (which reach about 15 %
+# above the average), stay below it. Our convention; see ``assess``.
+ABOVE_AVERAGE = 1.20
 
 FLAG_ORDER = ("long_run_jump", "two_week_jump", "acwr_high", "return_after_break", "cutback_week")
 
@@ -102,7 +104,8 @@ def _rounded(value: float | None) -> float | None:
 
 
 def _change(now: float, before: float) -> float | None:
-    return now / before - 1 if before > 0 else None
+    # Rounded so that float noise cannot push an exact 30 % over the threshold.
+    return round(now / before - 1, 9) if before > 0 else None
 
 
 def ewma_acwr(timeline: Timeline) -> float | None:
@@ -144,8 +147,9 @@ def assess(timeline: Timeline) -> Volume:
     # BJSM 2025 (§B.1): this run against the longest of the previous 30 days. Only
     # when we hold 30 days of history: otherwise "longest" would be a guess.
     knows_30_days = timeline.run_days[0] <= timeline.run_day - LONG_RUN_WINDOW_DAYS * DAY
-    if knows_30_days and longest > 0 and run.distance_m > longest * (1 + LONG_RUN_JUMP):
-        flags.append(Flag("long_run_jump", run.distance_m / longest - 1))
+    jump = _change(run.distance_m, longest)
+    if knows_30_days and jump is not None and jump > LONG_RUN_JUMP:
+        flags.append(Flag("long_run_jump", jump))
 
     change_2w = _change(last_7, weeks[2])
     if established:
@@ -153,8 +157,9 @@ def assess(timeline: Timeline) -> Volume:
         if change_2w is not None and change_2w > TWO_WEEK_JUMP:
             flags.append(Flag("two_week_jump", change_2w))
         # Gabbett 2016 with Williams 2017's EWMA (§B.2). Daily EWMA peaks on every
-        # run day when runs are sparse, so a high ratio only counts when the week
-        # itself is above the 4-week average: steady training never raises it.
+        # run day when runs are sparse (one weekly run gives about 1.65), so a high
+        # ratio only counts when the week itself is well above the 4-week average:
+        # steady training and 10 % builds never raise it.
         if acwr is not None and acwr > ACWR_HIGH and last_7 > average_4w * ABOVE_AVERAGE:
             flags.append(Flag("acwr_high", acwr))
 
@@ -196,4 +201,3 @@ def assess(timeline: Timeline) -> Volume:
         flags=tuple(flags),
         break_days=break_days,
     )
-

@@ -10,6 +10,7 @@ import click
 
 from service.config import ConfigError
 from service.config import Settings
+from service.suggest_command import suggest
 
 
 def _settings() -> Settings:
@@ -191,15 +192,7 @@ def demo(once: bool, data_dir: Path) -> None:
     raise SystemExit(run_demo(data_dir, once=once))
 
 
-def _register_optional() -> None:
-    try:
-        from service.suggest_command import suggest
-    except ImportError:  # pragma: no cover - present once the coaching command lands
-        return
-    main.add_command(suggest)
-
-
-_register_optional()
+main.add_command(suggest)
 
 if __name__ == "__main__":
     main()
