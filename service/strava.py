@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import time
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -80,6 +81,23 @@ class ActivityData:
     trainer: bool
 
 
+class _TokenAdviceFilter(logging.Filter):
+    """Drop stravalib's advice to put credentials in the environment or to set a refresh token.
+
+    stravalib logs it on the root logger whenever a Client is built without
+    STRAVA_CLIENT_ID/SECRET in the environment. postrun refreshes tokens itself
+    (``StravaGateway.refresh``), so the advice does not apply and would only hide
+    real warnings.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from_stravalib = record.pathname.replace("\\", "/").endswith("stravalib/protocol.py")
+        return not (from_stravalib and record.levelno == logging.WARNING)
+
+
+_TOKEN_ADVICE_FILTER = _TokenAdviceFilter()
+
+
 def seconds_to_next_quarter_hour(now: float) -> float:
     """Strava's short window resets at :00, :15, :30 and :45 (strava-api.md §3)."""
     return 900 - (now % 900)
@@ -129,6 +147,9 @@ class StravaGateway:
         self.client_id = client_id
         self.client_secret = client_secret
         self.base_url = base_url
+        root = logging.getLogger()
+        if _TOKEN_ADVICE_FILTER not in root.filters:
+            root.addFilter(_TOKEN_ADVICE_FILTER)
         self.clock = clock
         self._session: StravaSession | None = None
         # The last rate-limit headers seen, for the shared budget and metrics.

@@ -35,6 +35,14 @@ def stack():
 
 
 @pytest.fixture
+def short_dir():
+    """A temporary folder with a short path, as unix sockets need; removed afterwards."""
+    path = Path(tempfile.mkdtemp(prefix="pr-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
 def athlete(stack):
     return stack.connect_athlete(firstname="Test", measurement_preference="meters")
 

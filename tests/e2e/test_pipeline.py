@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 import sqlalchemy as sa
+from click.testing import CliRunner
 
 from service.description import MARKER
 from service.description import strip_blocks
 from service.models import Activity
 from service.models import Athlete
 from service.models import Event
+from service.suggest_command import suggest
 from tests.e2e.conftest import run_payload
 
 pytestmark = pytest.mark.e2e
@@ -241,3 +244,32 @@ def test_unknown_activity_and_unknown_athlete_are_ignored(stack, athlete):
 
     assert event_for(stack, 987654321, "create").outcome == "activity not found on Strava"
     assert event_for(stack, 987654322, "create").outcome == "unknown athlete"
+
+
+def test_postrun_suggest_prints_what_the_worker_wrote(stack, athlete):
+    ids = []
+    for days_ago, km in ((20, 8), (16, 10), (12, 9), (9, 12), (5, 10), (2, 11), (0, 14)):
+        created = stack.upload(athlete, run_payload(days_ago=days_ago, distance=km * 1000.0))
+        ids.append(created["id"])
+        stack.wait_idle()
+    with db(stack) as session:
+        rows = session.scalars(sa.select(Activity).where(Activity.athlete_id == athlete))
+        document = {
+            "athlete": {"units": "metric", "equipment": "gym", "level": "auto"},
+            "runs": [
+                {
+                    "id": str(row.id),
+                    "start": row.start.isoformat(),
+                    "distance_m": row.distance_m,
+                    "moving_time_s": row.moving_time_s,
+                    "sport_type": row.sport_type,
+                }
+                for row in rows
+            ],
+        }
+
+    printed = CliRunner().invoke(suggest, ["-"], input=json.dumps(document))
+
+    assert printed.exit_code == 0, printed.output
+    written = stack.activity(ids[-1])["description"]
+    assert written == f"{MARKER}\n{printed.output.strip()}"
