@@ -1,0 +1,258 @@
+"""``postrun gpx PATH...``: read GPX and FIT files, and suggest for the latest run.
+
+Each file gets one line (a run, not a run and why, or the error). The runs then
+go, as one document, through exactly what ``postrun suggest`` runs, so the note
+printed here is the note ``postrun suggest`` would print for the same runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterable
+from collections.abc import Iterator
+from typing import Any
+
+import click
+
+from coaching.document import InputError
+from coaching.document import suggest_from_document
+from service.activity_files import MB
+from service.activity_files import FileError
+from service.activity_files import FileResult
+from service.activity_files import Limits
+from service.activity_files import RequestBudget
+from service.activity_files import read_activity
+from service.activity_files import read_bounded
+
+SUFFIXES = (".gpx", ".fit")
+# The progress bar shows on a terminal when there are more files than this.
+PROGRESS_OVER = 5
+METRES_PER_MILE = 1609.344
+
+
+def expand(paths: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Files to read, in order (folders walked for *.gpx and *.fit, sorted), and notes."""
+    files: list[str] = []
+    notes: list[str] = []
+    seen: set[str] = set()
+
+    def add(name: str) -> None:
+        key = os.path.realpath(name)
+        if key not in seen:
+            seen.add(key)
+            files.append(name)
+
+    for raw in paths:
+        if os.path.isdir(raw):
+            found = sorted(_walk(raw))
+            if not found:
+                notes.append(f"{raw}: no .gpx or .fit files in this folder")
+            for name in found:
+                add(name)
+        else:
+            add(raw)
+    return files, notes
+
+
+def _walk(folder: str) -> Iterator[str]:
+    for root, dirs, names in os.walk(folder):
+        dirs.sort()
+        for name in names:
+            if name.lower().endswith(SUFFIXES):
+                yield os.path.join(root, name)
+
+
+def read_one(path: str, limits: Limits, budget: RequestBudget) -> FileResult:
+    """Read one file within the per-file and per-command limits; raises FileError."""
+    data = read_bounded(path, limits)
+    budget.charge(len(data))
+    return read_activity(path, data, limits)
+
+
+def duration(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def distance(metres: float, units: str) -> str:
+    if units == "imperial":
+        return f"{metres / METRES_PER_MILE:.1f} mi"
+    return f"{metres / 1000:.1f} km"
+
+
+def line(path: str, result: FileResult | None, error: str | None, units: str) -> str:
+    if result is None:
+        return f"{path}: error: {error}"
+    if not result.recorded:
+        text = f"{path}: {result.reason}"
+    elif result.is_run:
+        assert result.start is not None
+        when = result.start.strftime("%Y-%m-%d %H:%M UTC")
+        text = (
+            f"{path}: run {distance(result.distance_m, units)} "
+            f"in {duration(result.moving_time_s)}, {when}"
+        )
+    else:
+        text = f"{path}: not a run ({result.reason})"
+    if result.notes:
+        text += "; " + "; ".join(result.notes)
+    return text
+
+
+def run_entry(result: FileResult) -> dict[str, Any]:
+    """A run as ``postrun suggest`` reads it (and as --json prints it)."""
+    assert result.start is not None
+    return {
+        "start": result.start.isoformat().replace("+00:00", "Z"),
+        "distance_m": result.distance_m,
+        "moving_time_s": result.moving_time_s,
+        "sport_type": result.sport_type,
+    }
+
+
+def document(runs: list[tuple[str, FileResult]], units: str | None) -> dict[str, Any]:
+    """The request ``postrun suggest`` reads: every run, with the file's path as its id."""
+    doc: dict[str, Any] = {"runs": [{"id": path, **run_entry(r)} for path, r in runs]}
+    if units:
+        doc["athlete"] = {"units": units}
+    return doc
+
+
+def _read_all(
+    files: list[str], limits: Limits, show_progress: bool
+) -> list[tuple[str, FileResult | None, str | None]]:
+    budget = RequestBudget(limits)
+    outcomes: list[tuple[str, FileResult | None, str | None]] = []
+
+    def one(path: str) -> None:
+        try:
+            outcomes.append((path, read_one(path, limits, budget), None))
+        except FileError as error:
+            outcomes.append((path, None, str(error)))
+        except Exception as error:  # one bad file never stops the others
+            outcomes.append((path, None, f"unexpected {type(error).__name__}: {error}"))
+
+    if show_progress:
+        with click.progressbar(files, label="reading", file=sys.stderr) as bar:
+            for path in bar:
+                one(path)
+    else:
+        for path in files:
+            one(path)
+    return outcomes
+
+
+@click.command("gpx")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+@click.option("--json", "as_json", is_flag=True, help="Print the files and suggestion as JSON.")
+@click.option(
+    "--units",
+    type=click.Choice(["metric", "imperial"]),
+    default=None,
+    help="Units of the lines and the note (default metric).",
+)
+@click.option(
+    "--max-mb",
+    type=click.FloatRange(min=0, min_open=True),
+    default=25.0,
+    show_default=True,
+    help="Largest file read.",
+)
+@click.option(
+    "--max-total-mb",
+    type=click.FloatRange(min=0, min_open=True),
+    default=25.0,
+    show_default=True,
+    help="Most bytes read in all, over all files.",
+)
+@click.option(
+    "--max-points",
+    type=click.IntRange(min=1),
+    default=Limits().max_points,
+    show_default=True,
+    help="Most points in one file.",
+)
+@click.option("--import", "do_import", is_flag=True, help="Store the runs (not available yet).")
+@click.option("--athlete", type=int, default=None, help="Athlete id to import for.")
+def gpx(
+    paths: tuple[str, ...],
+    as_json: bool,
+    units: str | None,
+    max_mb: float,
+    max_total_mb: float,
+    max_points: int,
+    do_import: bool,
+    athlete: int | None,
+) -> None:
+    """Read GPX and FIT files (or folders of them) and suggest for the latest run.
+
+    Prints one line per file, then the note for the latest run with the others as
+    its history, as ``postrun suggest`` would. Exit status 0 when every file was
+    read (runs or not), 1 when any could not be read.
+    """
+    if do_import:
+        click.echo("error: --import is not available yet", err=True)
+        sys.exit(2)
+    if athlete is not None:
+        raise click.UsageError("--athlete goes with --import")
+    limits = Limits(
+        max_bytes=int(max_mb * MB),
+        max_request_bytes=int(max_total_mb * MB),
+        max_points=max_points,
+    )
+    files, notes = expand(paths)
+    for note in notes:
+        click.echo(note, err=True)
+    show_progress = len(files) > PROGRESS_OVER and _stderr_is_terminal()
+    outcomes = _read_all(files, limits, show_progress)
+    runs = [(path, r) for path, r, _ in outcomes if r is not None and r.is_run]
+    failed = any(error is not None for _, _, error in outcomes)
+
+    suggestion: dict[str, Any] | None = None
+    suggestion_text: str | None = None
+    problem: str | None = None
+    if runs:
+        try:
+            found = suggest_from_document(document(runs, units))
+        except InputError as error:
+            problem = f"no suggestion: {error}"
+        else:
+            suggestion, suggestion_text = found.to_dict(), found.text
+
+    if as_json:
+        payload = {
+            "files": [
+                {
+                    "path": path,
+                    "ok": error is None,
+                    "error": error,
+                    "run": run_entry(r) if r is not None and r.is_run else None,
+                    "reason": None if r is None or r.is_run else r.reason,
+                }
+                for path, r, error in outcomes
+            ],
+            "suggestion": suggestion,
+        }
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        shown_units = units or "metric"
+        for path, r, error in outcomes:
+            click.echo(line(path, r, error, shown_units))
+        if suggestion_text is not None:
+            click.echo()
+            click.echo(suggestion_text)
+        elif not runs:
+            click.echo("no runs among these files, so no suggestion", err=True)
+    if problem:
+        click.echo(f"error: {problem}", err=True)
+    sys.exit(1 if failed or problem else 0)
+
+
+def _stderr_is_terminal() -> bool:
+    try:
+        return os.isatty(sys.stderr.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
