@@ -45,6 +45,8 @@ class AthleteSettings:
     equipment: Equipment = "gym"
     level: Level = "auto"
     circuits_per_week: int = 3
+    # False leaves the weekly-volume lines out of the note (the circuit stays).
+    include_volume: bool = True
 
     def __post_init__(self) -> None:
         if self.units not in UNITS:

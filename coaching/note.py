@@ -100,11 +100,15 @@ def compose(
     per_week: int,
     volume: Volume,
     units: str,
+    include_volume: bool = True,
 ) -> str:
-    """The whole note. Cues are dropped only if the note would pass 700 characters."""
-    tail = [volume_line(volume, units), next_week_line(volume, units)]
+    """The whole note. Cues are dropped only if the note would pass 700 characters.
+
+    Without ``include_volume`` the note is the circuit (or when it is next due) alone.
+    """
+    tail = [volume_line(volume, units), next_week_line(volume, units)] if include_volume else []
     warning = next((f for f in volume.flags if f.code in WARNINGS), None)
-    if warning is not None:
+    if warning is not None and include_volume:
         tail.append(flag_line(warning, volume, units))
     for with_cues in (True, False):
         head = circuit_lines(circuit, with_cues) if circuit else [skipped_line(due, per_week)]

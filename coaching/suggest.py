@@ -76,5 +76,6 @@ def suggest(
         per_week=settings.circuits_per_week,
         volume=volume,
         units=settings.units,
+        include_volume=settings.include_volume,
     )
     return Suggestion(run=run, circuit=circuit, next_circuit_at=due, volume=volume, text=text)

@@ -6,24 +6,25 @@ import contextlib
 import logging
 import os
 import secrets
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import redis
 from flask import Flask
 
+from service import crypto
+from service.budget import RateBudget
+from service.config import ConfigError
 from service.config import Settings
 from service.config import redis_client_url
+from service.crypto import TokenCipher
 from service.db import make_engine
 from service.db import make_session_factory
 from service.handlers import Deps
+from service.locks import redis_lock
 from service.strava import StravaGateway
 
 log = logging.getLogger(__name__)
-
-# How long a worker may hold a per-activity or per-athlete lock before Redis frees it.
-LOCK_TIMEOUT_S = 120
 
 
 def templates_dir() -> str:
@@ -44,16 +45,34 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "task_acks_late": True,
         "task_reject_on_worker_lost": True,
         "worker_prefetch_multiplier": 1,
+        # A reserved but unacknowledged task (one waiting for its countdown, or one whose
+        # worker died) is delivered again after this long. It must outlast the longest
+        # retry countdown (15 min, one Strava rate window) plus a task's own run time.
         "broker_transport_options": {
-            "visibility_timeout": 3600,
-            "socket_connect_timeout": 2,
+            "visibility_timeout": 30 * 60,
+            # Workers read the queues in the order given (postrun, then postrun-low),
+            # so fresh runs always go before backfills.
+            "queue_order_strategy": "priority",
+            # A web process must not hold Strava's request while the broker is down:
+            # give up on a publish within about a second; the event is already stored
+            # and the sweeper enqueues it later. Workers reconnect on their own loop.
+            "max_retries": 1,
+            "interval_start": 0,
+            "interval_step": 0.2,
+            "interval_max": 0.5,
+            "socket_connect_timeout": 1,
             "socket_timeout": 5,
         },
         "broker_connection_retry_on_startup": True,
+        "broker_connection_timeout": 1,
         "task_default_queue": "postrun",
+        "task_routes": {"postrun.backfill*": {"queue": "postrun-low"}},
         "include": ["workers.tasks"],
         "beat_schedule": {
-            "sweep-events": {"task": "postrun.sweep_events", "schedule": 60.0},
+            "sweep-events": {
+                "task": "postrun.sweep_events",
+                "schedule": float(settings.sweep_interval_s),
+            },
         },
         "worker_hijack_root_logger": False,
     }
@@ -62,21 +81,23 @@ def celery_config(settings: Settings) -> dict[str, Any]:
 def create_app(settings: Settings | None = None) -> Flask:
     """Create and configure one postrun web/worker application."""
     settings = settings or Settings.from_env()
+    if not settings.secret_key and not settings.embedded:
+        raise ConfigError("SECRET_KEY must be set: it signs the sessions of signed-in athletes")
+    if not settings.token_key:
+        raise ConfigError("POSTRUN_TOKEN_KEY must be set: it encrypts Strava tokens at rest")
     app = Flask(__name__, template_folder=templates_dir())
     app.config.from_mapping(
-        # Without SECRET_KEY (the webhook needs none) a random one still keeps sessions safe.
+        # Only the embedded default may run without SECRET_KEY: a random one per process.
         SECRET_KEY=settings.secret_key or secrets.token_hex(32),
         CELERY=celery_config(settings),
     )
-    engine = make_engine(settings.database_url)
+    engine = crypto.attach(make_engine(settings.database_url), TokenCipher(settings.token_key))
     redis_client = redis.Redis.from_url(
         redis_client_url(settings.redis_url), socket_connect_timeout=2, socket_timeout=10
     )
 
-    @contextlib.contextmanager
-    def redis_lock(name: str) -> Iterator[None]:
-        with redis_client.lock(f"postrun:lock:{name}", timeout=LOCK_TIMEOUT_S, blocking_timeout=60):
-            yield
+    def lock(name: str) -> contextlib.AbstractContextManager[None]:
+        return redis_lock(redis_client, name)
 
     from workers import celery_init_app
     from workers import tasks
@@ -90,14 +111,26 @@ def create_app(settings: Settings | None = None) -> Flask:
             # The event is already committed; the sweeper enqueues it again later.
             log.exception("could not enqueue event %s; it stays pending", event_id)
 
+    def enqueue_backfill(athlete_id: int) -> None:
+        try:
+            tasks.backfill_athlete.apply_async((athlete_id,), retry=False)
+        except Exception:
+            # The athlete is connected; their history fills up from new runs instead.
+            log.exception("could not enqueue the backfill of athlete %s", athlete_id)
+
     app.extensions["postrun"] = Deps(
         settings=settings,
         session_factory=make_session_factory(engine),
         strava=StravaGateway(
-            settings.strava_client_id, settings.strava_client_secret, settings.strava_base_url
+            settings.strava_client_id,
+            settings.strava_client_secret,
+            settings.strava_base_url,
+            budget=RateBudget(redis_client, window_s=settings.rate_window_s),
+            window_s=settings.rate_window_s,
         ),
-        lock=redis_lock,
+        lock=lock,
         enqueue=enqueue,
+        enqueue_backfill=enqueue_backfill,
     )
     app.extensions["postrun.engine"] = engine
     app.extensions["postrun.redis"] = redis_client
@@ -107,6 +140,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(webhook.bp)
     app.register_blueprint(pages.bp)
+    from service.views import account
+    from service.views import security
+
+    app.register_blueprint(account.bp)
+    security.init_app(app, exempt=[webhook.bp])
     if os.environ.get("POSTRUN_LOG_LEVEL"):
         logging.basicConfig(level=os.environ["POSTRUN_LOG_LEVEL"].upper())
     return app

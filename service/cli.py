@@ -10,7 +10,10 @@ import click
 
 from service.config import ConfigError
 from service.config import Settings
+from service.gpx_command import gpx
 from service.suggest_command import suggest
+
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s'
 
 
 def _settings() -> Settings:
@@ -53,6 +56,10 @@ def serve(bind: str, workers: int, no_migrate: bool) -> None:
             str(workers),
             "--access-logfile",
             "-",
+            # The path without its query string and no Referer: the OAuth callback's
+            # query holds a one-time code, which must not reach the logs.
+            "--access-logformat",
+            ACCESS_LOG_FORMAT,
             "--graceful-timeout",
             "10",
             "service.app:create_app()",
@@ -65,6 +72,8 @@ def serve(bind: str, workers: int, no_migrate: bool) -> None:
 def worker(celery_args: tuple[str, ...]) -> None:
     """Run a Celery worker; extra arguments go to ``celery worker``."""
     _settings()
+    # Both queues, fresh runs first (see queue_order_strategy in service/app.py).
+    queues = [] if {"-Q", "--queues"} & set(celery_args) else ["--queues", "postrun,postrun-low"]
     _exec(
         [
             "-m",
@@ -76,6 +85,7 @@ def worker(celery_args: tuple[str, ...]) -> None:
             "INFO",
             "--without-mingle",
             "--without-gossip",
+            *queues,
             *celery_args,
         ]
     )
@@ -167,6 +177,46 @@ def unsubscribe(subscription_id: int | None) -> None:
     click.echo(f"deleted subscription {subscription_id}")
 
 
+@main.command()
+@click.option("--failed", "show_failed", is_flag=True, help="list events parked as failed")
+@click.option("--retry", "retry_ids", type=int, multiple=True, help="re-run a failed event by id")
+@click.option("--all", "retry_all", is_flag=True, help="re-run every failed event")
+def events(show_failed: bool, retry_ids: tuple[int, ...], retry_all: bool) -> None:
+    """Count webhook events by status; list and re-run the ones that failed."""
+    import sqlalchemy as sa
+
+    from service import handlers
+    from service.models import Event
+
+    deps = _deps()
+    if retry_ids or retry_all:
+        retried = handlers.retry_events(deps, None if retry_all else list(retry_ids))
+        missing = sorted(set(retry_ids) - set(retried))
+        click.echo(f"re-queued {len(retried)} event(s): {' '.join(map(str, retried)) or '-'}")
+        if missing:
+            raise click.ClickException(f"not failed or unknown: {' '.join(map(str, missing))}")
+        return
+    if show_failed:
+        failed = handlers.list_events(deps, "failed")
+        if not failed:
+            click.echo("no failed events")
+        for event in failed:
+            click.echo(
+                f"{event.id}  {event.object_type} {event.object_id} {event.aspect_type}"
+                f"  athlete {event.owner_id}  attempts {event.attempts}"
+                f"  {event.outcome}  last error: {event.last_error or '-'}"
+            )
+        return
+    with deps.session_factory() as session:
+        counts = session.execute(
+            sa.select(Event.status, sa.func.count()).group_by(Event.status).order_by(Event.status)
+        ).all()
+    for status, count in counts:
+        click.echo(f"{status:8} {count}")
+    if not counts:
+        click.echo("no events")
+
+
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("sandbox_args", nargs=-1, type=click.UNPROCESSED)
 def sandbox(sandbox_args: tuple[str, ...]) -> None:
@@ -193,6 +243,7 @@ def demo(once: bool, data_dir: Path) -> None:
 
 
 main.add_command(suggest)
+main.add_command(gpx)
 
 if __name__ == "__main__":
     main()

@@ -58,9 +58,13 @@ def wait_until(
     """Poll ``check`` until it is true; fail with ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
-        with contextlib.suppress(Exception):
+        try:
             if check():
                 return
+        except StartError:
+            raise  # a child died: waiting longer cannot help
+        except Exception:  # noqa: S110 (not ready yet: connection refused and the like)
+            pass
         if time.monotonic() > deadline:
             raise StartError(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(interval)
@@ -98,6 +102,16 @@ class Supervisor:
         )
         self.children.append((name, process))
         return process
+
+    def kill(self, name: str, sig: int = signal.SIGKILL, timeout: float = 10.0) -> None:
+        """Send ``sig`` to the named child, wait for it to go, and forget it."""
+        for index, (child_name, process) in enumerate(self.children):
+            if child_name == name:
+                process.send_signal(sig)
+                process.wait(timeout)
+                del self.children[index]
+                return
+        raise KeyError(name)
 
     def check_alive(self) -> None:
         for name, process in self.children:

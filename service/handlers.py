@@ -18,11 +18,13 @@ from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 import coaching
 from service import description
@@ -39,6 +41,7 @@ from service.strava import StravaGateway
 from service.strava import Tokens
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SUBSCRIPTION_KEY = "strava_subscription_id"
 # How far back the coaching engine looks: enough for a 28-day EWMA to settle
@@ -48,6 +51,14 @@ HISTORY_DAYS = 120
 
 class NotOurSubscription(Exception):
     """The event names a push subscription this deployment did not create."""
+
+
+class RetryLater(Exception):
+    """Nothing is wrong yet, but the event cannot finish now; try again after a pause."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 @contextlib.contextmanager
@@ -64,6 +75,8 @@ class Deps:
     lock: Callable[[str], AbstractContextManager[Any]] = _local_lock
     # Hands an accepted event id to the worker; called only after the commit.
     enqueue: Callable[[int], None] = lambda _event_id: None
+    # Hands a newly connected athlete's id to the eight-week backfill; None: no backfill.
+    enqueue_backfill: Callable[[int], None] | None = None
     clock: Callable[[], float] = time.time
     _subscription_cache: tuple[float, int | None] = (0.0, None)
     _cache_lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
@@ -143,9 +156,21 @@ def save_subscription_id(deps: Deps, subscription_id: int | None) -> None:
 # Athletes --------------------------------------------------------------------
 
 
-def connect_athlete(deps: Deps, code: str) -> int:
-    """Exchange an OAuth code, read the athlete and store them. Returns the athlete id."""
-    tokens, scope = deps.strava.exchange_code(code)
+def connect_athlete(deps: Deps, code: str, granted_scope: str | None = None) -> int:
+    """Exchange an OAuth code, read the athlete and store them. Returns the athlete id.
+
+    The granted scope comes from the redirect (``granted_scope``: Strava puts the
+    accepted scopes there). Without write access nothing is stored and
+    ``MissingScope`` says what is missing. After the commit the athlete's last
+    eight weeks are queued for the backfill.
+    """
+    tokens, token_scope = deps.strava.exchange_code(code)
+    # Strava's token answer carries no scope (stravalib drops it anyway); the redirect
+    # does. With neither (a code from the sandbox's control API) there is nothing to check.
+    scope = token_scope or granted_scope
+    missing = missing_scopes(scope) if scope is not None else []
+    if missing:
+        raise MissingScope(missing)
     profile = deps.strava.get_athlete(tokens)
     with deps.session_factory() as session:
         athlete = session.get(Athlete, profile.id)
@@ -157,9 +182,13 @@ def connect_athlete(deps: Deps, code: str) -> int:
         athlete.access_token = tokens.access_token
         athlete.refresh_token = tokens.refresh_token
         athlete.expires_at = tokens.expires_at
-        athlete.scope = scope
+        athlete.scope = (scope or "")[:255]
         athlete.needs_reauth = False
+        if deps.enqueue_backfill is not None:
+            athlete.backfill_status = "pending"
         session.commit()
+    if deps.enqueue_backfill is not None:
+        deps.enqueue_backfill(profile.id)
     return profile.id
 
 
@@ -170,27 +199,35 @@ def forget_athlete(session: Session, athlete_id: int) -> None:
     session.execute(sa.delete(Athlete).where(Athlete.id == athlete_id))
 
 
-def fresh_tokens(deps: Deps, session: Session, athlete: Athlete) -> Tokens:
-    """The athlete's tokens, refreshed first if they are about to expire.
+def fresh_tokens(deps: Deps, session: Session, athlete: Athlete, force: bool = False) -> Tokens:
+    """The athlete's tokens, refreshed first if they are about to expire (or ``force``).
 
     Strava invalidates the old refresh token as soon as it issues a new one
     (strava-api.md §2), so the refresh runs under a per-athlete lock and the
-    rotated token is committed before anything else uses it.
+    rotated tokens are committed before anything else uses them. Inside the lock
+    the tokens are read in a session of their own: the caller's transaction may be
+    an older snapshot (SQLite's is) that cannot see another worker's rotation.
     """
-    tokens = Tokens(athlete.access_token, athlete.refresh_token, athlete.expires_at)
-    if not deps.strava.needs_refresh(tokens):
-        return tokens
-    with deps.lock(f"tokens:{athlete.id}"):
-        session.refresh(athlete)
-        tokens = Tokens(athlete.access_token, athlete.refresh_token, athlete.expires_at)
-        if not deps.strava.needs_refresh(tokens):
-            return tokens
-        fresh = deps.strava.refresh(tokens.refresh_token)
-        athlete.access_token = fresh.access_token
-        athlete.refresh_token = fresh.refresh_token
-        athlete.expires_at = fresh.expires_at
-        session.commit()
-        return fresh
+    stale = Tokens(athlete.access_token, athlete.refresh_token, athlete.expires_at)
+    if not force and not deps.strava.needs_refresh(stale):
+        return stale
+    with deps.lock(f"tokens:{athlete.id}"), deps.session_factory() as own:
+        current = own.get(Athlete, athlete.id)
+        if current is None:
+            raise AccessRevoked("the athlete disconnected meanwhile")
+        tokens = Tokens(current.access_token, current.refresh_token, current.expires_at)
+        rotated_meanwhile = tokens.access_token != stale.access_token
+        if deps.strava.needs_refresh(tokens) or (force and not rotated_meanwhile):
+            tokens = deps.strava.refresh(tokens.refresh_token)
+            current.access_token = tokens.access_token
+            current.refresh_token = tokens.refresh_token
+            current.expires_at = tokens.expires_at
+            own.commit()
+    # The caller's copy learns the new values without them counting as its own changes.
+    set_committed_value(athlete, "access_token", tokens.access_token)
+    set_committed_value(athlete, "refresh_token", tokens.refresh_token)
+    set_committed_value(athlete, "expires_at", tokens.expires_at)
+    return tokens
 
 
 def coaching_settings(athlete: Athlete) -> coaching.AthleteSettings:
@@ -199,6 +236,7 @@ def coaching_settings(athlete: Athlete) -> coaching.AthleteSettings:
         equipment=athlete.equipment,  # type: ignore[arg-type]
         level=athlete.level,  # type: ignore[arg-type]
         circuits_per_week=athlete.circuits_per_week,
+        include_volume=athlete.include_volume is not False,
     )
 
 
@@ -232,6 +270,8 @@ def process_event(deps: Deps, event_id: int) -> str:
 
     Transient Strava errors propagate (the task retries); everything that will
     not get better by retrying ends the event as done or ignored, with a reason.
+    An event that keeps failing is parked as failed after ``event_max_attempts``
+    runs, where ``postrun events --failed`` shows it.
     """
     with deps.session_factory() as session:
         event = session.get(Event, event_id)
@@ -239,6 +279,10 @@ def process_event(deps: Deps, event_id: int) -> str:
             return "gone: the event was deleted with its athlete"
         if event.status != "pending":
             return f"already {event.status}"
+        if event.attempts >= deps.settings.event_max_attempts:
+            _finish(deps, event, "failed", f"gave up after {event.attempts} attempts")
+            session.commit()
+            return f"failed: gave up after {event.attempts} attempts"
         event.attempts += 1
         session.commit()
         try:
@@ -249,12 +293,16 @@ def process_event(deps: Deps, event_id: int) -> str:
             raise
         # A deauthorization deletes the athlete's events, this one included.
         if session.get(Event, event_id) is not None:
-            event.status = status
-            event.outcome = outcome[:255]
-            event.finished_at = deps.now()
+            _finish(deps, event, status, outcome)
         session.commit()
         log.info("event %s: %s (%s)", event_id, status, outcome)
         return f"{status}: {outcome}"
+
+
+def _finish(deps: Deps, event: Event, status: str, outcome: str) -> None:
+    event.status = status
+    event.outcome = outcome[:255]
+    event.finished_at = deps.now()
 
 
 def _record_error(deps: Deps, event_id: int, error: BaseException) -> None:
@@ -262,6 +310,16 @@ def _record_error(deps: Deps, event_id: int, error: BaseException) -> None:
         event = session.get(Event, event_id)
         if event is not None:
             event.last_error = f"{type(error).__name__}: {error}"[:2000]
+            session.commit()
+
+
+def park_event(deps: Deps, event_id: int, error: BaseException) -> None:
+    """Mark an event as failed for good, keeping its last error for ``postrun events``."""
+    with deps.session_factory() as session:
+        event = session.get(Event, event_id)
+        if event is not None and event.status == "pending":
+            event.last_error = f"{type(error).__name__}: {error}"[:2000]
+            _finish(deps, event, "failed", "gave up: retries exhausted")
             session.commit()
 
 
@@ -287,7 +345,7 @@ def _dispatch(deps: Deps, session: Session, event: Event) -> tuple[str, str]:
     if athlete.needs_reauth:
         return "ignored", "athlete must reconnect to Strava"
     try:
-        return annotate_activity(deps, session, athlete, event.object_id, event.aspect_type)
+        return annotate_activity(deps, session, athlete, event)
     except AccessRevoked:
         session.rollback()
         athlete.needs_reauth = True
@@ -296,19 +354,24 @@ def _dispatch(deps: Deps, session: Session, event: Event) -> tuple[str, str]:
 
 
 def annotate_activity(
-    deps: Deps, session: Session, athlete: Athlete, activity_id: int, aspect: str
+    deps: Deps, session: Session, athlete: Athlete, event: Event
 ) -> tuple[str, str]:
     """Read one activity and, if it is a finished run, write our block into it."""
+    activity_id, aspect = event.object_id, event.aspect_type
     with deps.lock(f"activity:{activity_id}"):
         row = session.get(Activity, activity_id)
         if aspect == "create" and row is not None and row.status == "annotated":
             # A repeated create (a retry, or a privacy flip): the run already has its
             # note, and re-reading it would only spend the athlete's API budget.
             return "done", "already annotated"
-        tokens = fresh_tokens(deps, session, athlete)
         try:
-            data = deps.strava.get_activity(tokens, activity_id)
+            data = _as_athlete(
+                deps, session, athlete, lambda t: deps.strava.get_activity(t, activity_id)
+            )
         except NotFound:
+            age = deps.clock() - event.event_time
+            if aspect == "create" and age < deps.settings.not_found_grace_s:
+                raise RetryLater("activity not readable yet", 30.0) from None
             return "ignored", "activity not found on Strava"
         if data.athlete_id and data.athlete_id != athlete.id:
             return "ignored", "activity belongs to another athlete"
@@ -320,9 +383,22 @@ def annotate_activity(
             moving_time_s=data.moving_time_s,
         )
         if not is_run:
-            return _leave_non_run(deps, session, row, tokens, data, reason)
+            return _leave_non_run(deps, session, athlete, row, data, reason)
+        was_annotated = row.status == "annotated"
         row.is_run = True
+        if was_annotated:
+            # Retyped from one kind of run to another: the note stands. Rewriting it would
+            # be a second write, and if the athlete removed it, that was their choice.
+            session.commit()
+            return "done", "still a run: note kept"
         session.flush()
+        policy = write_policy(athlete)
+        if not policy.write:
+            # The run still joins the history, so the volume figures stay right.
+            row.status = policy.status
+            row.reason = policy.reason[:255]
+            session.commit()
+            return "done", policy.reason
         run = as_run(row)
         history = run_history(session, athlete.id, run.start)
         suggestion = coaching.suggest(coaching_settings(athlete), history, run)
@@ -331,13 +407,32 @@ def annotate_activity(
         wrote = wanted != (data.description or "")
         if wrote:
             session.commit()  # the run joins the history even if the write fails
-            deps.strava.update_description(tokens, activity_id, wanted)
+            _as_athlete(
+                deps,
+                session,
+                athlete,
+                lambda t: deps.strava.update_description(t, activity_id, wanted),
+            )
         row.status = "annotated"
         row.reason = ""
         row.written_block = block
         row.annotated_at = deps.now()
         session.commit()
         return "done", "annotated" if wrote else "already annotated (description unchanged)"
+
+
+def _as_athlete(deps: Deps, session: Session, athlete: Athlete, action: Callable[[Tokens], T]) -> T:
+    """Call Strava with the athlete's token; on a 401, refresh once and try again.
+
+    Our idea of the expiry can be wrong (a clock, a token rotated or expired on
+    Strava's side mid-task); only a refresh that Strava refuses, or a 401 with a
+    token it has just issued, means the athlete really revoked access.
+    """
+    tokens = fresh_tokens(deps, session, athlete)
+    try:
+        return action(tokens)
+    except AccessRevoked:
+        return action(fresh_tokens(deps, session, athlete, force=True))
 
 
 def _remember(
@@ -357,8 +452,8 @@ def _remember(
 def _leave_non_run(
     deps: Deps,
     session: Session,
+    athlete: Athlete,
     row: Activity,
-    tokens: Tokens,
     data: ActivityData,
     reason: str,
 ) -> tuple[str, str]:
@@ -369,13 +464,43 @@ def _leave_non_run(
     if cleaned != (data.description or ""):
         # Retyped from a run to something else: take our block back out.
         session.commit()
-        deps.strava.update_description(tokens, row.id, cleaned)
+        _as_athlete(
+            deps, session, athlete, lambda t: deps.strava.update_description(t, row.id, cleaned)
+        )
         row.written_block = None
         session.commit()
         return "done", f"not a run ({reason}): our note removed"
     row.written_block = None
     session.commit()
     return "done", f"not a run ({reason}): left untouched"
+
+
+def list_events(deps: Deps, status: str, limit: int = 200) -> list[Event]:
+    with deps.session_factory() as session:
+        return list(
+            session.scalars(
+                sa.select(Event).where(Event.status == status).order_by(Event.id).limit(limit)
+            )
+        )
+
+
+def retry_events(deps: Deps, event_ids: list[int] | None) -> list[int]:
+    """Put failed events (all of them when ``event_ids`` is None) back in the queue."""
+    with deps.session_factory() as session:
+        query = sa.select(Event).where(Event.status == "failed")
+        if event_ids is not None:
+            query = query.where(Event.id.in_(event_ids))
+        events = list(session.scalars(query))
+        for event in events:
+            event.status = "pending"
+            event.attempts = 0
+            event.outcome = ""
+            event.finished_at = None
+        session.commit()
+        ids = [event.id for event in events]
+    for event_id in ids:
+        deps.enqueue(event_id)
+    return ids
 
 
 def pending_event_ids(deps: Deps, older_than_s: float, limit: int = 500) -> list[int]:
@@ -391,3 +516,54 @@ def pending_event_ids(deps: Deps, older_than_s: float, limit: int = 500) -> list
                 .limit(limit)
             )
         )
+
+
+# Accounts and settings ---------------------------------------------------------
+
+# What postrun asks for (README): read every activity, write descriptions, read units.
+NEEDED_SCOPES = ("activity:read_all", "activity:write", "profile:read_all")
+
+
+class MissingScope(Exception):
+    """The athlete unticked a permission postrun cannot work without."""
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(", ".join(missing))
+        self.missing = missing
+
+
+def missing_scopes(scope: str) -> list[str]:
+    """The scopes postrun cannot do without that ``scope`` (Strava's comma list) lacks.
+
+    ``profile:read_all`` only gives the athlete's units, so it is not required;
+    ``activity:read`` (public activities only) is enough to annotate public runs.
+    """
+    granted = {part.strip() for part in scope.split(",")}
+    missing = []
+    if not granted & {"activity:read_all", "activity:read"}:
+        missing.append("activity:read_all")
+    if "activity:write" not in granted:
+        missing.append("activity:write")
+    return missing
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class WritePolicy:
+    """What the pipeline may do with a finished run of this athlete.
+
+    ``write`` False means: keep the run in the history (so the volume stays right)
+    but send nothing to Strava; ``reason`` says why, for the history page.
+    """
+
+    write: bool
+    status: str  # the Activity.status to record when nothing is written
+    reason: str
+
+
+def write_policy(athlete: Athlete) -> WritePolicy:
+    """Pure: the athlete's pause and write-mode settings as one decision."""
+    if athlete.paused:
+        return WritePolicy(False, "skipped", "paused: postrun wrote nothing")
+    if athlete.write_mode == "preview":
+        return WritePolicy(False, "skipped", "preview only: nothing written to Strava")
+    return WritePolicy(True, "annotated", "")

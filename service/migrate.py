@@ -18,10 +18,18 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Create or migrate the schema. Run once, before any web or worker process forks."""
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head", token_key: str | None = None) -> None:
+    """Create or migrate the schema. Run once, before any web or worker process forks.
+
+    ``token_key`` encrypts tokens stored before 0002; without it the migration reads
+    ``POSTRUN_TOKEN_KEY``.
+    """
+    config = alembic_config(database_url)
+    config.attributes["token_key"] = token_key
+    command.upgrade(config, revision)
 
 
-def downgrade(database_url: str, revision: str) -> None:
-    command.downgrade(alembic_config(database_url), revision)
+def downgrade(database_url: str, revision: str, token_key: str | None = None) -> None:
+    config = alembic_config(database_url)
+    config.attributes["token_key"] = token_key
+    command.downgrade(config, revision)

@@ -11,6 +11,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
+from service import crypto
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -33,6 +35,23 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+class EncryptedToken(sa.types.TypeDecorator[str]):
+    """A Strava token, stored as Fernet ciphertext (``service.crypto``), read back as text.
+
+    The key comes with the engine (``crypto.attach``); an engine without one cannot
+    read or write tokens at all, rather than fall back to plaintext.
+    """
+
+    impl = sa.String(512)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else crypto.cipher_for(dialect).encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> str | None:
+        return None if value is None else crypto.cipher_for(dialect).decrypt(value)
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -42,8 +61,8 @@ class Athlete(Base):
 
     id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
     firstname: Mapped[str] = mapped_column(sa.String(100), default="")
-    access_token: Mapped[str] = mapped_column(sa.String(255))
-    refresh_token: Mapped[str] = mapped_column(sa.String(255))
+    access_token: Mapped[str] = mapped_column(EncryptedToken)
+    refresh_token: Mapped[str] = mapped_column(EncryptedToken)
     expires_at: Mapped[int] = mapped_column(sa.BigInteger)
     scope: Mapped[str] = mapped_column(sa.String(255), default="")
     # Strava's "meters" or "feet"; None until we have read the detailed athlete.
@@ -54,6 +73,13 @@ class Athlete(Base):
     level: Mapped[str] = mapped_column(sa.String(10), default="auto")
     circuits_per_week: Mapped[int] = mapped_column(sa.Integer, default=3)
     needs_reauth: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    # Settings page: nothing is written while paused; "preview" keeps notes off Strava.
+    paused: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    write_mode: Mapped[str] = mapped_column(sa.String(10), default="write")
+    include_volume: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    # The eight-week import after connecting: none | pending | done | failed.
+    backfill_status: Mapped[str] = mapped_column(sa.String(16), default="none")
+    backfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def effective_units(self) -> str:

@@ -7,8 +7,10 @@ runs; only the addresses differ.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import shutil
+import signal
 import sys
 from pathlib import Path
 from types import TracebackType
@@ -19,6 +21,7 @@ import requests
 import sqlalchemy as sa
 from celery import Celery
 
+from service import crypto
 from service import handlers
 from service import migrate
 from service.config import Settings
@@ -56,12 +59,16 @@ class Stack:
         worker_args: tuple[str, ...] = ("--pool", "threads", "--concurrency", "4"),
         sandbox_args: tuple[str, ...] = (),
         log: IO[bytes] | None = None,
+        settings_overrides: dict[str, Any] | None = None,
+        beat: bool = False,
     ) -> None:
         self.data_dir = data_dir
         self.web_workers = web_workers
         self.worker_args = worker_args
         self.sandbox_args = sandbox_args
         self.log = log
+        self.settings_overrides = settings_overrides or {}
+        self.beat = beat
         self.supervisor = Supervisor()
         self.http = requests.Session()
         self.http.trust_env = False
@@ -91,9 +98,43 @@ class Stack:
 
     def start(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # The embedded default keeps its token key beside its database, owner-only.
+        token_key = crypto.ensure_key_file(self.data_dir / "token.key")
         redis_url = start_redis(self.supervisor, self.data_dir, self.log)
         self.sandbox_url = self._start_sandbox()
-        self.settings = Settings(
+        self.settings = dataclasses.replace(
+            self._settings_for(redis_url),
+            **{"token_key": token_key, "embedded": True, **self.settings_overrides},
+        )
+        # The schema exists before any web or worker process forks (platform-notes.md:
+        # two gunicorn workers creating tables at once killed one of them).
+        key = self.settings.token_key or token_key
+        migrate.upgrade(self.settings.database_url, token_key=key)
+        self._engine = crypto.attach(
+            make_engine(self.settings.database_url), crypto.TokenCipher(key)
+        )
+        self.deps = handlers.Deps(
+            settings=self.settings,
+            session_factory=make_session_factory(self._engine),
+            strava=StravaGateway(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, self.sandbox_url),
+        )
+        self.web_url = self._start_web()
+        self.start_worker()
+        if self.beat:
+            schedule = str(self.data_dir / "beat-schedule")
+            self.supervisor.start(
+                "beat",
+                [*postrun_command(), "beat", "--schedule", schedule],
+                env=self._env(),
+                log=self.log,
+            )
+        subscription_id = self.deps.strava.create_subscription(
+            f"{self.web_url}/webhooks/strava", self.settings.strava_verify_token or ""
+        )
+        handlers.save_subscription_id(self.deps, subscription_id)
+
+    def _settings_for(self, redis_url: str) -> Settings:
+        return Settings(
             database_url=sqlite_url(self.data_dir / "postrun.sqlite3"),
             redis_url=redis_url,
             secret_key=secrets.token_hex(32),
@@ -102,21 +143,6 @@ class Stack:
             strava_verify_token=secrets.token_urlsafe(16),
             strava_base_url=self.sandbox_url,
         )
-        # The schema exists before any web or worker process forks (platform-notes.md:
-        # two gunicorn workers creating tables at once killed one of them).
-        migrate.upgrade(self.settings.database_url)
-        self._engine = make_engine(self.settings.database_url)
-        self.deps = handlers.Deps(
-            settings=self.settings,
-            session_factory=make_session_factory(self._engine),
-            strava=StravaGateway(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, self.sandbox_url),
-        )
-        self.web_url = self._start_web()
-        self._start_worker()
-        subscription_id = self.deps.strava.create_subscription(
-            f"{self.web_url}/webhooks/strava", self.settings.strava_verify_token or ""
-        )
-        handlers.save_subscription_id(self.deps, subscription_id)
 
     def stop(self) -> None:
         self.supervisor.stop_all()
@@ -171,7 +197,16 @@ class Stack:
         self._wait_http(f"{url}/up", "the web app")
         return url
 
-    def _start_worker(self) -> None:
+    def kill_worker(self) -> None:
+        """SIGKILL the worker, as the kernel's OOM killer or a lost machine would."""
+        self.supervisor.kill("worker", signal.SIGKILL)
+
+    def restart_redis(self, sig: int = signal.SIGKILL) -> None:
+        """Kill redis-server and start it again on the same socket and append-only file."""
+        self.supervisor.kill("redis-server", sig)
+        start_redis(self.supervisor, self.data_dir, self.log)
+
+    def start_worker(self) -> None:
         self.supervisor.start(
             "worker",
             [*postrun_command(), "worker", *self.worker_args],

@@ -15,13 +15,21 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
+from typing import TYPE_CHECKING
 from typing import Any
+from typing import TypeVar
 
 import requests
 from stravalib import Client
 from stravalib import exc
 
+from service.budget import BudgetSpent
 from service.strava_http import StravaSession
+
+if TYPE_CHECKING:
+    from service.budget import RateBudget
+
+T = TypeVar("T")
 
 # Refresh a little before Strava's expiry so a call never starts with a token that
 # dies mid-flight (Strautomator uses 180 s; peers-and-evidence.md §A.3).
@@ -98,9 +106,9 @@ class _TokenAdviceFilter(logging.Filter):
 _TOKEN_ADVICE_FILTER = _TokenAdviceFilter()
 
 
-def seconds_to_next_quarter_hour(now: float) -> float:
+def seconds_to_next_window(now: float, window_s: int = 900) -> float:
     """Strava's short window resets at :00, :15, :30 and :45 (strava-api.md §3)."""
-    return 900 - (now % 900)
+    return window_s - (now % window_s)
 
 
 def _root(value: Any) -> Any:
@@ -113,7 +121,7 @@ def _status(error: requests.HTTPError) -> int | None:
 
 
 @contextlib.contextmanager
-def translate_errors(clock: Callable[[], float] = time.time) -> Iterator[None]:
+def translate_errors(clock: Callable[[], float] = time.time, window_s: int = 900) -> Iterator[None]:
     """Map stravalib and requests failures onto this module's exceptions."""
     try:
         yield
@@ -124,7 +132,7 @@ def translate_errors(clock: Callable[[], float] = time.time) -> Iterator[None]:
     except requests.HTTPError as error:  # stravalib's Fault is an HTTPError
         status = _status(error)
         if status == 429:
-            raise RateLimited(str(error), seconds_to_next_quarter_hour(clock())) from error
+            raise RateLimited(str(error), seconds_to_next_window(clock(), window_s)) from error
         if status is not None and status >= 500:
             raise Unavailable(str(error)) from error
         if status == 400 and "refresh_token" in str(error):
@@ -143,6 +151,8 @@ class StravaGateway:
         client_secret: str | None,
         base_url: str | None = None,
         clock: Callable[[], float] = time.time,
+        budget: RateBudget | None = None,
+        window_s: int = 900,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -151,6 +161,8 @@ class StravaGateway:
         if _TOKEN_ADVICE_FILTER not in root.filters:
             root.addFilter(_TOKEN_ADVICE_FILTER)
         self.clock = clock
+        self.budget = budget
+        self.window_s = window_s
         self._session: StravaSession | None = None
         # The last rate-limit headers seen, for the shared budget and metrics.
         self.last_rate_headers: dict[str, str] = {}
@@ -167,6 +179,23 @@ class StravaGateway:
             for k, v in dict(headers).items()
             if k.lower().startswith(("x-ratelimit", "x-read"))
         }
+        if self.budget is not None and self.last_rate_headers:
+            self.budget.observe(self.last_rate_headers)
+
+    def _call(self, action: Callable[[], T], priority: str = "high") -> T:
+        """Run one rate-counted API call: reserve budget first, translate errors after."""
+        if self.budget is not None:
+            try:
+                self.budget.reserve(1, priority)
+            except BudgetSpent as spent:
+                raise RateLimited(str(spent), spent.retry_after_s) from None
+        try:
+            with translate_errors(self.clock, self.window_s):
+                return action()
+        except RateLimited:
+            if self.budget is not None:
+                self.budget.exhaust()
+            raise
 
     def _client(self, access_token: str | None = None) -> Client:
         client = Client(
@@ -215,14 +244,12 @@ class StravaGateway:
         return tokens.expires_at - self.clock() < REFRESH_MARGIN_S
 
     def deauthorize(self, tokens: Tokens) -> None:
-        with translate_errors(self.clock):
-            self._client(tokens.access_token).deauthorize()
+        self._call(self._client(tokens.access_token).deauthorize)
 
     # Athlete API ---------------------------------------------------------
 
     def get_athlete(self, tokens: Tokens) -> AthleteData:
-        with translate_errors(self.clock):
-            athlete = self._client(tokens.access_token).get_athlete()
+        athlete = self._call(self._client(tokens.access_token).get_athlete)
         preference = _root(getattr(athlete, "measurement_preference", None))
         return AthleteData(
             id=int(athlete.id or 0),
@@ -231,8 +258,8 @@ class StravaGateway:
         )
 
     def get_activity(self, tokens: Tokens, activity_id: int) -> ActivityData:
-        with translate_errors(self.clock):
-            activity = self._client(tokens.access_token).get_activity(activity_id)
+        client = self._client(tokens.access_token)
+        activity = self._call(lambda: client.get_activity(activity_id))
         sport = _root(activity.sport_type)
         legacy = _root(activity.type)
         start = activity.start_date or datetime.fromtimestamp(0, UTC)
@@ -252,26 +279,71 @@ class StravaGateway:
 
     def update_description(self, tokens: Tokens, activity_id: int, description: str) -> None:
         """PUT only the description: every other field stays as the athlete set it."""
-        with translate_errors(self.clock):
-            self._client(tokens.access_token).update_activity(activity_id, description=description)
+        client = self._client(tokens.access_token)
+        self._call(lambda: client.update_activity(activity_id, description=description))
 
     # Push subscriptions (app credentials, no athlete token) ---------------
 
     def create_subscription(self, callback_url: str, verify_token: str) -> int:
         client_id, secret = self._credentials()
-        with translate_errors(self.clock):
-            subscription = self._client().create_subscription(
+        client = self._client()
+        subscription = self._call(
+            lambda: client.create_subscription(
                 client_id, secret, callback_url, verify_token=verify_token
             )
+        )
         return int(subscription.id or 0)
 
     def list_subscriptions(self) -> list[dict[str, Any]]:
         client_id, secret = self._credentials()
-        with translate_errors(self.clock):
-            found = list(self._client().list_subscriptions(client_id, secret))
+        client = self._client()
+        found = self._call(lambda: list(client.list_subscriptions(client_id, secret)))
         return [{"id": s.id, "callback_url": s.callback_url} for s in found]
 
     def delete_subscription(self, subscription_id: int) -> None:
         client_id, secret = self._credentials()
-        with translate_errors(self.clock):
-            self._client().delete_subscription(subscription_id, client_id, secret)
+        client = self._client()
+        self._call(lambda: client.delete_subscription(subscription_id, client_id, secret))
+
+    # Backfill (athlete token) ----------------------------------------------
+
+    def list_activities(
+        self, tokens: Tokens, after: int, page: int, per_page: int = 200
+    ) -> list[ActivityData]:
+        """One page of the athlete's activities started after ``after`` (epoch seconds).
+
+        Exactly one API call. Summaries carry no description (``description`` is None).
+        Low priority: the backfill yields the rate budget to webhook work.
+        """
+        client = self._client(tokens.access_token)
+        raw = self._call(
+            lambda: client.protocol.get(
+                "/athlete/activities",
+                check_for_errors=True,
+                after=after,
+                page=page,
+                per_page=per_page,
+            ),
+            priority="low",
+        )
+        return [_summary(item) for item in raw or []]
+
+
+def _summary(item: dict[str, Any]) -> ActivityData:
+    """An activity summary from GET /athlete/activities, as plain data."""
+    raw_start = str(item.get("start_date") or "1970-01-01T00:00:00Z")
+    start = datetime.fromisoformat(raw_start.replace("Z", "+00:00"))
+    athlete = item.get("athlete") or {}
+    return ActivityData(
+        id=int(item["id"]),
+        athlete_id=int(athlete.get("id") or 0),
+        name=str(item.get("name") or ""),
+        description=None,
+        sport_type=item.get("sport_type") or None,
+        activity_type=item.get("type") or None,
+        distance_m=float(item.get("distance") or 0.0),
+        moving_time_s=int(item.get("moving_time") or 0),
+        start=start.astimezone(UTC) if start.tzinfo else start.replace(tzinfo=UTC),
+        manual=bool(item.get("manual")),
+        trainer=bool(item.get("trainer")),
+    )

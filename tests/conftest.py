@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck
 from hypothesis import settings
 
+from service import crypto
 from service import migrate
 from service.app import create_app
 from service.config import Settings
@@ -18,15 +24,51 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# Strava's real limits (100 reads per 15 minutes) are far below what a test session
+# spends; the budget tests set tight limits themselves.
+SANDBOX_ARGS = (
+    "--limit-15min",
+    "1000000",
+    "--limit-daily",
+    "10000000",
+    "--read-limit-15min",
+    "1000000",
+    "--read-limit-daily",
+    "10000000",
+)
 SUBSCRIPTION_ID = 120475
 VERIFY_TOKEN = "STRAVA"
+# One Fernet key for the whole run: tokens in the test databases are encrypted with it.
+TOKEN_KEY = crypto.new_key()
+
+
+# Set by .ci/run to a throwaway PostgreSQL server: every test then gets a database of its own.
+POSTGRES_SERVER = os.environ.get("POSTRUN_TEST_POSTGRES")
+
+
+@contextlib.contextmanager
+def fresh_database(folder: Path) -> Iterator[str]:
+    """An empty database for one test (or one stack): SQLite in ``folder``, or PostgreSQL."""
+    if not POSTGRES_SERVER:
+        yield sqlite_url(folder / "postrun.sqlite3")
+        return
+    admin = sa.create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    name = f"postrun_test_{uuid.uuid4().hex[:16]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture
 def database_url(tmp_path):
-    url = sqlite_url(tmp_path / "postrun.sqlite3")
-    migrate.upgrade(url)
-    return url
+    with fresh_database(tmp_path) as url:
+        migrate.upgrade(url)
+        yield url
 
 
 @pytest.fixture
@@ -40,6 +82,7 @@ def app_settings(database_url):
         strava_client_secret="sandbox-secret",
         strava_verify_token=VERIFY_TOKEN,
         strava_subscription_id=SUBSCRIPTION_ID,
+        token_key=TOKEN_KEY,
     )
 
 
@@ -59,3 +102,34 @@ def deps(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A real redis-server on a unix socket for the session; yields its Celery-style URL."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from service.embedded import Supervisor
+    from service.embedded import start_redis
+
+    workdir = Path(tempfile.mkdtemp(prefix="pr-redis-"))
+    supervisor = Supervisor()
+    try:
+        yield start_redis(supervisor, workdir)
+    finally:
+        supervisor.stop_all()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_client(redis_server):
+    import redis
+
+    from service.config import redis_client_url
+
+    client = redis.Redis.from_url(redis_client_url(redis_server))
+    client.flushall()
+    yield client
+    client.close()

@@ -13,6 +13,8 @@ from celery import shared_task
 from flask import current_app
 
 from service import handlers
+from service.config import Settings
+from service.locks import LockBusy
 from service.strava import RateLimited
 from service.strava import Unavailable
 
@@ -31,31 +33,56 @@ def backoff(retries: int) -> float:
     return random.uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not security)
 
 
+def retry_plan(settings: Settings, error: Exception, retries: int) -> tuple[float, int]:
+    """How long to wait before the next try, and how many tries this kind of error gets."""
+    if isinstance(error, RateLimited):
+        # Deferred to the next window rather than sleeping in the worker.
+        wait = min(MAX_COUNTDOWN_S, error.retry_after_s + random.uniform(0, 5))  # noqa: S311
+        return wait, settings.task_max_retries * 4
+    if isinstance(error, handlers.RetryLater):
+        wait = error.retry_after_s + random.uniform(0, 5)  # noqa: S311
+        return wait, settings.not_found_grace_s // 20 + 1
+    if isinstance(error, LockBusy):
+        # Another worker is on the same activity or athlete; it will finish soon.
+        return random.uniform(1, 5), settings.task_max_retries  # noqa: S311
+    return backoff(retries), settings.task_max_retries
+
+
 @shared_task(bind=True, name="postrun.process_event", acks_late=True, reject_on_worker_lost=True)
 def process_event(self, event_id: int) -> str:  # type: ignore[no-untyped-def]
     deps = _deps()
     try:
         return handlers.process_event(deps, int(event_id))
-    except RateLimited as error:
-        # Deferred to the next window rather than sleeping in the worker.
-        raise self.retry(
-            exc=error,
-            countdown=min(MAX_COUNTDOWN_S, error.retry_after_s + random.uniform(0, 5)),  # noqa: S311
-            max_retries=deps.settings.task_max_retries * 4,
-        ) from error
-    except Unavailable as error:
-        raise self.retry(
-            exc=error,
-            countdown=backoff(self.request.retries),
-            max_retries=deps.settings.task_max_retries,
-        ) from error
+    except (RateLimited, handlers.RetryLater, Unavailable, LockBusy) as error:
+        countdown, limit = retry_plan(deps.settings, error, self.request.retries)
+        if self.request.retries >= limit:
+            # Out of retries: park the event as failed with its error, then fail the task.
+            handlers.park_event(deps, int(event_id), error)
+            raise
+        raise self.retry(exc=error, countdown=countdown, max_retries=limit + 1) from error
 
 
 @shared_task(name="postrun.sweep_events")
-def sweep_events(older_than_s: float = 120.0) -> int:
+def sweep_events() -> int:
     """Re-enqueue events that were accepted but not finished (a lost enqueue or task)."""
     deps = _deps()
-    ids = handlers.pending_event_ids(deps, older_than_s)
+    ids = handlers.pending_event_ids(deps, deps.settings.sweep_after_s)
     for event_id in ids:
         deps.enqueue(event_id)
     return len(ids)
+
+
+@shared_task(bind=True, name="postrun.backfill_athlete", acks_late=True, reject_on_worker_lost=True)
+def backfill_athlete(self, athlete_id: int) -> int:  # type: ignore[no-untyped-def]
+    """Import a newly connected athlete's last eight weeks of runs (service/backfill.py)."""
+    from service import backfill
+
+    deps = _deps()
+    try:
+        return backfill.backfill_athlete(deps, int(athlete_id))
+    except (RateLimited, Unavailable) as error:
+        countdown, limit = retry_plan(deps.settings, error, self.request.retries)
+        if self.request.retries >= limit:
+            backfill.mark_failed(deps, int(athlete_id))
+            raise
+        raise self.retry(exc=error, countdown=countdown, max_retries=limit + 1) from error

@@ -29,6 +29,12 @@ def index() -> str:
     return render_template("index.html", athletes=athletes, annotated=annotated)
 
 
+@bp.get("/ping")
+def ping() -> tuple[str, int, dict[str, str]]:
+    """Liveness only: the process answers. The benchmark's baseline for the webhook."""
+    return "ok", 200, {"Content-Type": "text/plain"}
+
+
 @bp.get("/up")
 def up() -> tuple[dict[str, str], int]:
     """200 when the database and Redis both answer, 503 otherwise."""

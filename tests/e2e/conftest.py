@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from service.stack import Stack
+from tests.conftest import SANDBOX_ARGS
+from tests.conftest import fresh_database
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +27,16 @@ def stack():
     workdir = Path(tempfile.mkdtemp(prefix="postrun-e2e-"))
     log_path = workdir / "stack.log"
     try:
-        with log_path.open("ab") as log, Stack(workdir, log=log) as running:
+        with (
+            fresh_database(workdir) as database_url,
+            log_path.open("ab") as log,
+            Stack(
+                workdir,
+                log=log,
+                settings_overrides={"database_url": database_url},
+                sandbox_args=SANDBOX_ARGS,
+            ) as running,
+        ):
             yield running
     except BaseException:
         print(log_path.read_text(errors="replace")[-5000:])

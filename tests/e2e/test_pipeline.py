@@ -202,7 +202,9 @@ def test_expired_token_is_refreshed_and_the_rotation_persisted(stack, athlete):
 
 def test_revoked_token_marks_the_athlete_for_reconnection(stack, athlete):
     with db(stack) as session:
-        session.get(Athlete, athlete).access_token = "revoked-token"
+        row = session.get(Athlete, athlete)
+        row.access_token = "revoked-token"
+        row.refresh_token = "revoked-refresh-token"
         session.commit()
 
     created = stack.upload(athlete, run_payload(description="Keep me"))

@@ -50,6 +50,7 @@ def test_service_environment_is_what_the_code_reads(name):
             strava_client_id=1,
             strava_client_secret="s",
             secret_key="k",
+            token_key="k",
             strava_verify_token="v",
             strava_subscription_id=1,
         ).to_env()

@@ -1,0 +1,178 @@
+"""``python -m bench [--quick]``: start the stack with the sandbox and print its figures.
+
+Every figure is measured in this run. Throughput is reported as a ratio to a
+bare Flask endpoint on the same gunicorn server, driven by the same load
+generator, because absolute numbers on a shared 2-core machine mean little.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bench.load import drive
+from service.models import Activity
+from service.models import Event
+from service.stack import Stack
+
+
+def say(name: str, value: object) -> None:
+    print(f"{name} {value}", flush=True)
+
+
+def run_body(minutes_ago: float, **fields: object) -> dict[str, object]:
+    start = datetime.now(UTC) - timedelta(minutes=minutes_ago + 60)
+    body = {
+        "name": "Bench Run",
+        "sport_type": "Run",
+        "distance": 8000.0,
+        "moving_time": 2700,
+        "elapsed_time": 2800,
+        "start_date": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "description": "my own words",
+    }
+    return {**body, **fields}
+
+
+def calls(stack: Stack) -> int:
+    return int(stack.sandbox("GET", "/sandbox/stats")["total"])
+
+
+def subscription(stack: Stack) -> int:
+    assert stack.deps is not None
+    with stack.deps.session_factory() as session:
+        return int(stack.deps.subscription_id(session) or 0)
+
+
+def ack_throughput(stack: Stack, duration: float) -> None:
+    bare = drive(f"{stack.web_url}/ping", duration=duration)
+    hook = drive(
+        f"{stack.web_url}/webhooks/strava",
+        method="POST",
+        body="event",
+        duration=duration,
+        subscription_id=subscription(stack),
+    )
+    say("bare_rps", f"{bare.rps:.0f}")
+    say("webhook_rps", f"{hook.rps:.0f}")
+    say("webhook_errors", hook.errors)
+    say("webhook_ack_ratio", f"{hook.rps / bare.rps:.2f}")
+    say("webhook_ack_p99_ms", f"{hook.percentile(0.99):.1f}")
+
+
+def saturated_ack(stack: Stack, athlete: int, duration: float, backlog: int) -> None:
+    stack.sandbox("POST", "/sandbox/faults", json={"latency_s": 1.5})
+    for n in range(backlog):
+        stack.upload(athlete, run_body(minutes_ago=n))
+    time.sleep(1.0)  # the backlog reaches the workers
+    paced = drive(
+        f"{stack.web_url}/webhooks/strava",
+        method="POST",
+        body="event",
+        duration=duration,
+        rate=100,
+        subscription_id=subscription(stack),
+        seed=7,
+    )
+    say("webhook_ack_p99_ms_saturated", f"{paced.percentile(0.99):.1f}")
+    stack.sandbox("POST", "/sandbox/faults", json={"latency_s": 0})
+    stack.wait_idle(timeout=300)
+
+
+def end_to_end(stack: Stack, athlete: int, seconds: float) -> None:
+    assert stack.deps is not None
+    started = datetime.now(UTC)
+    count = int(seconds * 20)
+    for n in range(count):
+        due = time.monotonic() + 0.05
+        stack.upload(athlete, run_body(minutes_ago=-n - 1000))
+        time.sleep(max(0.0, due - time.monotonic()))
+    stack.wait_idle(timeout=300)
+    with stack.deps.session_factory() as session:
+        rows = session.execute(
+            sa.select(Event.received_at, Activity.annotated_at)
+            .join(Activity, Activity.id == Event.object_id)
+            .where(Event.received_at >= started, Event.aspect_type == "create")
+            .where(Activity.annotated_at.is_not(None))
+        ).all()
+    delays = sorted((done - received).total_seconds() * 1000 for received, done in rows)
+    say("e2e_events", len(delays))
+    say("e2e_p50_ms", f"{statistics.median(delays):.0f}")
+    say("e2e_p95_ms", f"{delays[int(0.95 * (len(delays) - 1))]:.0f}")
+
+
+def call_costs(stack: Stack, athlete: int, count: int) -> None:
+    before = calls(stack)
+    created = [stack.upload(athlete, run_body(minutes_ago=5000 + n))["id"] for n in range(count)]
+    stack.wait_idle()
+    say("strava_calls_per_run", f"{(calls(stack) - before) / count:.2f}")
+
+    before = calls(stack)
+    for n in range(count):
+        stack.upload(athlete, run_body(minutes_ago=9000 + n, sport_type="Ride", type="Ride"))
+    stack.wait_idle()
+    say("strava_calls_per_nonrun", f"{(calls(stack) - before) / count:.2f}")
+
+    before = calls(stack)
+    sub = subscription(stack)
+    for activity_id in created:
+        body = {
+            "aspect_type": "create",
+            "event_time": int(time.time()),
+            "object_id": activity_id,
+            "object_type": "activity",
+            "owner_id": athlete,
+            "subscription_id": sub,
+        }
+        stack.http.post(f"{stack.web_url}/webhooks/strava", json=body, timeout=10)
+    stack.wait_idle()
+    say("strava_calls_per_duplicate", f"{(calls(stack) - before) / count:.2f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a run under a minute")
+    args = parser.parse_args(argv)
+    duration = 3.0 if args.quick else 10.0
+    workdir = Path(tempfile.mkdtemp(prefix="pr-bench-"))
+    say("machine", f"{platform.machine()}/{os.cpu_count()}cpu/python{platform.python_version()}")
+    try:
+        # The sandbox's Strava-sized limits would throttle the load tests themselves.
+        limits = (
+            "--limit-15min",
+            "10000000",
+            "--read-limit-15min",
+            "10000000",
+            "--limit-daily",
+            "100000000",
+            "--read-limit-daily",
+            "100000000",
+        )
+        with (
+            (workdir / "stack.log").open("ab") as log,
+            Stack(workdir, log=log, sandbox_args=limits) as stack,
+        ):
+            athlete = stack.connect_athlete(firstname="Bench")
+            ack_throughput(stack, duration)
+            saturated_ack(stack, athlete, duration, backlog=12 if args.quick else 40)
+            end_to_end(stack, athlete, seconds=duration)
+            call_costs(stack, athlete, count=10 if args.quick else 40)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""One Strava rate budget for every worker, kept in Redis.
+
+Strava limits the whole application, not a process: 200 requests per 15 minutes
+and 2,000 per day overall, and 100 / 1,000 for "non-upload" calls, which is every
+call postrun makes (strava-api.md §3). Windows reset on the quarter hour and at
+midnight UTC. A 429 still counts against the day.
+
+Before each call a worker reserves one request in every window (both limits,
+both spans). The counters follow the ``X-RateLimit-*`` and ``X-ReadRateLimit-*``
+headers of each response, so calls made elsewhere with the same app count too.
+When a window is spent the worker gets ``RateLimited`` with the seconds until it
+resets, and the task is deferred rather than left sleeping. Low-priority work
+(backfills) may use only part of each window, so fresh runs are never starved.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from collections.abc import Mapping
+from datetime import UTC
+from datetime import datetime
+
+import redis
+
+# Strava's defaults, used until a response tells us the real figures.
+DEFAULT_LIMITS = {"overall": (200, 2000), "read": (100, 1000)}
+HEADERS = {"overall": "x-ratelimit", "read": "x-readratelimit"}
+# Share of each window that low-priority work may fill.
+LOW_PRIORITY_SHARE = 0.6
+
+# KEYS: the window keys. ARGV: calls, the share of each limit this caller may
+# use, then for each key its default limit and ttl. Reserve in all windows or none.
+_RESERVE = """
+local calls = tonumber(ARGV[1])
+local share = tonumber(ARGV[2])
+for i, key in ipairs(KEYS) do
+  local used = tonumber(redis.call('HGET', key, 'used') or '0')
+  local limit = tonumber(redis.call('HGET', key, 'limit') or ARGV[1 + 2 * i])
+  if used + calls > math.floor(limit * share) then
+    return i
+  end
+end
+for i, key in ipairs(KEYS) do
+  redis.call('HINCRBY', key, 'used', calls)
+  redis.call('EXPIRE', key, tonumber(ARGV[2 + 2 * i]))
+end
+return 0
+"""
+
+# KEYS[1]: a window key; ARGV: used, limit, ttl. Usage only ever goes up within a window.
+_OBSERVE = """
+local used = tonumber(ARGV[1])
+local current = tonumber(redis.call('HGET', KEYS[1], 'used') or '0')
+if used > current then
+  redis.call('HSET', KEYS[1], 'used', used)
+end
+redis.call('HSET', KEYS[1], 'limit', ARGV[2])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 0
+"""
+
+
+class BudgetSpent(Exception):
+    """The window is spent; ``retry_after_s`` says when the next one opens."""
+
+    def __init__(self, window: str, retry_after_s: float) -> None:
+        super().__init__(f"Strava budget spent in the {window} window")
+        self.window = window
+        self.retry_after_s = retry_after_s
+
+
+def _parse_pair(value: str | None) -> tuple[int, int] | None:
+    if not value:
+        return None
+    try:
+        short, daily = (int(part.strip()) for part in value.split(","))
+    except ValueError:
+        return None
+    return short, daily
+
+
+class RateBudget:
+    def __init__(
+        self,
+        client: redis.Redis,
+        clock: Callable[[], float] = time.time,
+        window_s: int = 900,
+        prefix: str = "postrun:budget",
+    ) -> None:
+        self.client = client
+        self.clock = clock
+        self.window_s = window_s
+        self.prefix = prefix
+        self._reserve = client.register_script(_RESERVE)
+        self._observe = client.register_script(_OBSERVE)
+
+    def _windows(self) -> list[tuple[str, str, int, float]]:
+        """(key, name, default limit, seconds left) for every window in force now."""
+        now = self.clock()
+        short_index = int(now // self.window_s)
+        short_left = self.window_s - (now % self.window_s)
+        day = datetime.fromtimestamp(now, UTC)
+        day_left = 86400 - (day.hour * 3600 + day.minute * 60 + day.second + day.microsecond / 1e6)
+        found = []
+        for kind, (short_limit, daily_limit) in DEFAULT_LIMITS.items():
+            found.append(
+                (
+                    f"{self.prefix}:{kind}:short:{short_index}",
+                    f"{kind} 15-minute",
+                    short_limit,
+                    short_left,
+                )
+            )
+            found.append(
+                (f"{self.prefix}:{kind}:day:{day:%Y%m%d}", f"{kind} daily", daily_limit, day_left)
+            )
+        return found
+
+    def reserve(self, calls: int = 1, priority: str = "high") -> None:
+        """Take ``calls`` requests from every window, or raise ``BudgetSpent``."""
+        windows = self._windows()
+        share = 1.0 if priority == "high" else LOW_PRIORITY_SHARE
+        args: list[float] = [calls, share]
+        for _key, _name, default, left in windows:
+            args += [default, int(left) + 60]
+        spent = int(self._reserve(keys=[w[0] for w in windows], args=args))
+        if spent:
+            _key, name, _default, left = windows[spent - 1]
+            raise BudgetSpent(name, left)
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Bring the counters up to what Strava says it has counted."""
+        lowered = {k.lower(): v for k, v in headers.items()}
+        windows = {name: (key, left) for key, name, _default, left in self._windows()}
+        for kind, header in HEADERS.items():
+            limits = _parse_pair(lowered.get(f"{header}-limit"))
+            usage = _parse_pair(lowered.get(f"{header}-usage"))
+            if limits is None or usage is None:
+                continue
+            for span, index in (("15-minute", 0), ("daily", 1)):
+                key, left = windows[f"{kind} {span}"]
+                self._observe(keys=[key], args=[usage[index], limits[index], int(left) + 60])
+
+    def exhaust(self) -> None:
+        """After a 429: mark the short windows spent, so every worker waits for the next one."""
+        for key, name, default, left in self._windows():
+            if name.endswith("15-minute"):
+                limit = int(self.client.hget(key, "limit") or default)
+                self._observe(keys=[key], args=[limit, limit, int(left) + 60])
+
+    def usage(self) -> dict[str, tuple[int, int]]:
+        """(used, limit) per window, for metrics and tests."""
+        found = {}
+        for key, name, default, _left in self._windows():
+            used = int(self.client.hget(key, "used") or 0)
+            limit = int(self.client.hget(key, "limit") or default)
+            found[name] = (used, limit)
+        return found

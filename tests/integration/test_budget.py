@@ -1,0 +1,136 @@
+"""The shared Strava budget, against a real Redis."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+
+import pytest
+
+from service.budget import LOW_PRIORITY_SHARE
+from service.budget import BudgetSpent
+from service.budget import RateBudget
+
+# 10:07:30 UTC: 7.5 minutes left in the quarter hour.
+NOON_ISH = datetime(2026, 3, 1, 10, 7, 30, tzinfo=UTC).timestamp()
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def headers(read_used=(0, 0), read_limit=(100, 1000), used=(0, 0), limit=(200, 2000)):
+    return {
+        "X-ReadRateLimit-Usage": f"{read_used[0]},{read_used[1]}",
+        "X-ReadRateLimit-Limit": f"{read_limit[0]},{read_limit[1]}",
+        "X-RateLimit-Usage": f"{used[0]},{used[1]}",
+        "X-RateLimit-Limit": f"{limit[0]},{limit[1]}",
+    }
+
+
+@pytest.fixture
+def clock():
+    return Clock(NOON_ISH)
+
+
+@pytest.fixture
+def budget(redis_client, clock):
+    return RateBudget(redis_client, clock=clock)
+
+
+def test_reserves_up_to_the_read_limit_then_defers_to_the_next_quarter_hour(budget, clock):
+    budget.observe(headers(read_used=(95, 400)))
+
+    for _ in range(5):
+        budget.reserve()
+    with pytest.raises(BudgetSpent) as spent:
+        budget.reserve()
+
+    assert spent.value.window == "read 15-minute"
+    assert spent.value.retry_after_s == pytest.approx(450)
+    assert budget.usage()["read 15-minute"] == (100, 100)
+
+
+def test_the_next_window_starts_afresh_but_the_day_keeps_counting(budget, clock):
+    budget.observe(headers(read_used=(100, 400)))
+    clock.now += 450  # 10:15:00
+
+    budget.reserve()
+
+    assert budget.usage()["read 15-minute"] == (1, 100)
+    assert budget.usage()["read daily"] == (401, 1000)
+
+
+def test_a_spent_day_defers_until_midnight_utc(budget, clock):
+    budget.observe(headers(read_used=(3, 1000)))
+
+    with pytest.raises(BudgetSpent) as spent:
+        budget.reserve()
+
+    assert spent.value.window == "read daily"
+    seconds_to_midnight = datetime(2026, 3, 2, tzinfo=UTC).timestamp() - clock.now
+    assert spent.value.retry_after_s == pytest.approx(seconds_to_midnight)
+
+
+def test_headers_never_lower_what_we_counted(budget):
+    for _ in range(10):
+        budget.reserve()
+
+    budget.observe(headers(read_used=(4, 4)))  # an older response arriving late
+
+    assert budget.usage()["read 15-minute"] == (10, 100)
+
+
+def test_limits_come_from_the_headers(budget):
+    budget.observe(headers(read_limit=(3, 30), read_used=(0, 0)))
+
+    for _ in range(3):
+        budget.reserve()
+    with pytest.raises(BudgetSpent):
+        budget.reserve()
+
+
+def test_low_priority_work_leaves_room_for_fresh_runs(budget):
+    budget.observe(headers(read_limit=(10, 1000)))
+    allowed = int(10 * LOW_PRIORITY_SHARE)
+
+    for _ in range(allowed):
+        budget.reserve(priority="low")
+    with pytest.raises(BudgetSpent):
+        budget.reserve(priority="low")
+    for _ in range(10 - allowed):
+        budget.reserve(priority="high")
+    with pytest.raises(BudgetSpent):
+        budget.reserve(priority="high")
+
+
+def test_a_429_spends_the_window_for_every_worker(redis_client, clock):
+    one = RateBudget(redis_client, clock=clock)
+    other = RateBudget(redis_client, clock=clock)
+
+    one.exhaust()
+
+    with pytest.raises(BudgetSpent):
+        other.reserve()
+
+
+def test_workers_sharing_redis_never_overspend(redis_client, clock):
+    from concurrent.futures import ThreadPoolExecutor
+
+    RateBudget(redis_client, clock=clock).observe(headers(read_limit=(50, 1000)))
+
+    def attempt(_):
+        try:
+            RateBudget(redis_client, clock=clock).reserve()
+        except BudgetSpent:
+            return False
+        return True
+
+    with ThreadPoolExecutor(8) as pool:
+        granted = sum(pool.map(attempt, range(200)))
+
+    assert granted == 50
