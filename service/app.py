@@ -35,8 +35,8 @@ def templates_dir() -> str:
     return str(Path(__file__).resolve().parent.parent / "templates")
 
 
-def celery_config(settings: Settings) -> dict[str, Any]:
-    return {
+def celery_config(settings: Settings, worker: bool = False) -> dict[str, Any]:
+    config: dict[str, Any] = {
         "broker_url": settings.redis_url,
         "task_ignore_result": True,
         # A task is acknowledged only once it has finished; if its worker dies, Redis
@@ -53,18 +53,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             # Workers read the queues in the order given (postrun, then postrun-low),
             # so fresh runs always go before backfills.
             "queue_order_strategy": "priority",
-            # A web process must not hold Strava's request while the broker is down:
-            # give up on a publish within about a second; the event is already stored
-            # and the sweeper enqueues it later. Workers reconnect on their own loop.
-            "max_retries": 1,
-            "interval_start": 0,
-            "interval_step": 0.2,
-            "interval_max": 0.5,
             "socket_connect_timeout": 1,
             "socket_timeout": 5,
         },
         "broker_connection_retry_on_startup": True,
-        "broker_connection_timeout": 1,
         "task_default_queue": "postrun",
         "task_routes": {"postrun.backfill*": {"queue": "postrun-low"}},
         "include": ["workers.tasks"],
@@ -76,9 +68,18 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         },
         "worker_hijack_root_logger": False,
     }
+    if not worker:
+        # A web process must not hold Strava's request while the broker is down: give up
+        # on a publish within about a second (the event is already stored, and the
+        # sweeper enqueues it later). Workers keep Celery's patient reconnection.
+        config["broker_transport_options"].update(
+            max_retries=1, interval_start=0, interval_step=0.2, interval_max=0.5
+        )
+        config["broker_connection_timeout"] = 1
+    return config
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def create_app(settings: Settings | None = None, *, worker: bool = False) -> Flask:
     """Create and configure one postrun web/worker application."""
     settings = settings or Settings.from_env()
     if not settings.secret_key and not settings.embedded:
@@ -89,7 +90,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.from_mapping(
         # Only the embedded default may run without SECRET_KEY: a random one per process.
         SECRET_KEY=settings.secret_key or secrets.token_hex(32),
-        CELERY=celery_config(settings),
+        CELERY=celery_config(settings, worker),
     )
     engine = crypto.attach(make_engine(settings.database_url), TokenCipher(settings.token_key))
     redis_client = redis.Redis.from_url(

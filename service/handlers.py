@@ -30,6 +30,7 @@ import coaching
 from service import description
 from service.config import Settings
 from service.events import WebhookEvent
+from service.locks import LockBusy
 from service.models import Activity
 from service.models import AppState
 from service.models import Athlete
@@ -37,6 +38,7 @@ from service.models import Event
 from service.strava import AccessRevoked
 from service.strava import ActivityData
 from service.strava import NotFound
+from service.strava import RateLimited
 from service.strava import StravaGateway
 from service.strava import Tokens
 
@@ -59,6 +61,10 @@ class RetryLater(Exception):
     def __init__(self, message: str, retry_after_s: float) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+# Waiting, not failing: these do not use up an event's attempts.
+DEFERRALS = (RateLimited, RetryLater, LockBusy)
 
 
 @contextlib.contextmanager
@@ -125,6 +131,7 @@ def accept_event(deps: Deps, event: WebhookEvent) -> tuple[int, bool]:
             event_time=event.event_time,
             updates=event.updates,
             received_at=deps.now(),
+            next_check_at=deps.now() + timedelta(seconds=deps.settings.sweep_after_s),
         )
         session.add(row)
         try:
@@ -289,7 +296,7 @@ def process_event(deps: Deps, event_id: int) -> str:
             status, outcome = _dispatch(deps, session, event)
         except Exception as error:
             session.rollback()
-            _record_error(deps, event_id, error)
+            _record_error(deps, event_id, error, counts=not isinstance(error, DEFERRALS))
             raise
         # A deauthorization deletes the athlete's events, this one included.
         if session.get(Event, event_id) is not None:
@@ -305,11 +312,24 @@ def _finish(deps: Deps, event: Event, status: str, outcome: str) -> None:
     event.finished_at = deps.now()
 
 
-def _record_error(deps: Deps, event_id: int, error: BaseException) -> None:
+def _record_error(deps: Deps, event_id: int, error: BaseException, counts: bool = True) -> None:
+    """Keep the error; a deferral (budget, lock, not yet readable) is not a failed attempt."""
     with deps.session_factory() as session:
         event = session.get(Event, event_id)
         if event is not None:
             event.last_error = f"{type(error).__name__}: {error}"[:2000]
+            if not counts:
+                event.attempts = max(0, event.attempts - 1)
+            session.commit()
+
+
+def defer_event(deps: Deps, event_id: int, seconds: float) -> None:
+    """A worker will try again in ``seconds``: keep the sweeper away until well after."""
+    with deps.session_factory() as session:
+        event = session.get(Event, event_id)
+        if event is not None and event.status == "pending":
+            wait = seconds + deps.settings.sweep_after_s
+            event.next_check_at = deps.now() + timedelta(seconds=wait)
             session.commit()
 
 
@@ -503,19 +523,36 @@ def retry_events(deps: Deps, event_ids: list[int] | None) -> list[int]:
     return ids
 
 
-def pending_event_ids(deps: Deps, older_than_s: float, limit: int = 500) -> list[int]:
-    """Events accepted but not finished for a while: their enqueue or task was lost."""
-    cutoff = deps.now() - timedelta(seconds=older_than_s)
+def claim_stale_events(deps: Deps, limit: int = 500) -> list[int]:
+    """Pending events past their next check: their enqueue or their task was lost.
+
+    Each one claimed is pushed back by ``sweep_after_s``, so a slow queue is not
+    flooded with copies of events that are only waiting their turn.
+    """
+    now = deps.now()
     with deps.session_factory() as session:
-        return list(
+        events = list(
             session.scalars(
-                sa.select(Event.id)
+                sa.select(Event)
                 .where(Event.status == "pending")
-                .where(Event.received_at < cutoff)
+                .where(
+                    sa.or_(
+                        Event.next_check_at < now,
+                        sa.and_(
+                            Event.next_check_at.is_(None),
+                            Event.received_at
+                            < now - timedelta(seconds=deps.settings.sweep_after_s),
+                        ),
+                    )
+                )
                 .order_by(Event.id)
                 .limit(limit)
             )
         )
+        for event in events:
+            event.next_check_at = now + timedelta(seconds=deps.settings.sweep_after_s)
+        session.commit()
+        return [event.id for event in events]
 
 
 # Accounts and settings ---------------------------------------------------------

@@ -110,6 +110,12 @@ class Event(Base):
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the sweeper may next hand a still-pending event to a worker: set on arrival,
+    # pushed back by each sweep and past each deferral's countdown, so an event that is
+    # merely waiting (for a rate window, a lock, a slow queue) is never queued twice.
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (sa.Index("ix_events_status_next_check", "status", "next_check_at"),)
 
 
 class Activity(Base):

@@ -6,5 +6,5 @@ line imports it.
 
 from service.app import create_app
 
-flask_app = create_app()
+flask_app = create_app(worker=True)
 celery_app = flask_app.extensions["celery"]

@@ -36,9 +36,10 @@ def backoff(retries: int) -> float:
 def retry_plan(settings: Settings, error: Exception, retries: int) -> tuple[float, int]:
     """How long to wait before the next try, and how many tries this kind of error gets."""
     if isinstance(error, RateLimited):
-        # Deferred to the next window rather than sleeping in the worker.
+        # Deferred to the next window rather than sleeping in the worker; a spent
+        # daily budget means waiting until midnight UTC, 15 minutes at a time.
         wait = min(MAX_COUNTDOWN_S, error.retry_after_s + random.uniform(0, 5))  # noqa: S311
-        return wait, settings.task_max_retries * 4
+        return wait, 24 * 4 + settings.task_max_retries
     if isinstance(error, handlers.RetryLater):
         wait = error.retry_after_s + random.uniform(0, 5)  # noqa: S311
         return wait, settings.not_found_grace_s // 20 + 1
@@ -59,6 +60,7 @@ def process_event(self, event_id: int) -> str:  # type: ignore[no-untyped-def]
             # Out of retries: park the event as failed with its error, then fail the task.
             handlers.park_event(deps, int(event_id), error)
             raise
+        handlers.defer_event(deps, int(event_id), countdown)
         raise self.retry(exc=error, countdown=countdown, max_retries=limit + 1) from error
 
 
@@ -66,7 +68,7 @@ def process_event(self, event_id: int) -> str:  # type: ignore[no-untyped-def]
 def sweep_events() -> int:
     """Re-enqueue events that were accepted but not finished (a lost enqueue or task)."""
     deps = _deps()
-    ids = handlers.pending_event_ids(deps, deps.settings.sweep_after_s)
+    ids = handlers.claim_stale_events(deps)
     for event_id in ids:
         deps.enqueue(event_id)
     return len(ids)

@@ -71,3 +71,11 @@ def run_payload(days_ago: float = 0.0, **fields):
         "description": "",
     }
     return {**base, **fields}
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can see a failure."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report

@@ -54,6 +54,7 @@ def faulty():
                 beat=True,
             ) as stack,
         ):
+            stack.log_path = log_path
             yield stack
     except BaseException:
         print(log_path.read_text(errors="replace")[-8000:])
@@ -62,15 +63,22 @@ def faulty():
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+NO_FAULTS = {"latency_s": 0, "error_rate": 0, "fail_next": []}
+
+
 @pytest.fixture
-def stack(faulty):
-    faulty.sandbox(
-        "POST", "/sandbox/faults", json={"latency_s": 0, "error_rate": 0, "fail_next": []}
-    )
+def stack(faulty, request):
+    faulty.sandbox("POST", "/sandbox/faults", json=NO_FAULTS)
+    start = faulty.log_path.stat().st_size
     yield faulty
-    faulty.sandbox(
-        "POST", "/sandbox/faults", json={"latency_s": 0, "error_rate": 0, "fail_next": []}
-    )
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        # The processes' own account of the failed test, for whoever reads CI's output.
+        with faulty.log_path.open("rb") as log:
+            log.seek(start)
+            print(log.read().decode(errors="replace")[-12000:])
+    if faulty.supervisor.children:
+        faulty.sandbox("POST", "/sandbox/faults", json=NO_FAULTS)
 
 
 def own_words(index: int) -> str:

@@ -1,0 +1,30 @@
+"""Web processes give up quickly on a dead broker; workers keep reconnecting."""
+
+from __future__ import annotations
+
+from service.app import celery_config
+from service.config import Settings
+
+
+def test_web_publishes_fail_fast():
+    config = celery_config(Settings(), worker=False)
+
+    assert config["broker_transport_options"]["max_retries"] == 1
+    assert config["broker_connection_timeout"] <= 1
+
+
+def test_workers_keep_celerys_patient_reconnection():
+    config = celery_config(Settings(), worker=True)
+
+    assert "max_retries" not in config["broker_transport_options"]
+    assert "broker_connection_timeout" not in config
+
+
+def test_late_acks_and_a_visibility_timeout_longer_than_any_countdown():
+    from workers.tasks import MAX_COUNTDOWN_S
+
+    config = celery_config(Settings(), worker=True)
+
+    assert config["task_acks_late"] is True
+    assert config["task_reject_on_worker_lost"] is True
+    assert config["broker_transport_options"]["visibility_timeout"] > MAX_COUNTDOWN_S + 600
