@@ -50,6 +50,10 @@ HOLD = (0.90, 1.00)
 # the weekly average in the four weeks before it. No study sets this number; §B.1
 # (Rasmussen) notes that too little base also carries risk, hence a gradual rebuild.
 RESTART = (0.40, 0.60)
+# After eight weeks or more off, the old weekly average no longer describes the
+# athlete (our convention, in the spirit of §B.1's caution about base): the restart
+# is built from the return week itself, like a newcomer's start.
+LONG_BREAK_DAYS = 56
 # The ratio only counts when the last 7 days are 20 % or more above the 4-week
 # average: steady weeks, and builds of up to 10 % a week (which reach about 15 %
 # above the average), stay below it. Our convention; see ``assess``.
@@ -171,7 +175,15 @@ def assess(timeline: Timeline) -> Volume:
         break_days = (after - before).days - 1
         flags.append(Flag("return_after_break", break_days))
         before_break = timeline.distance(before, ESTABLISHED_DAYS) / 4
-        plan, low, high = "restart", RESTART[0] * before_break, RESTART[1] * before_break
+        if break_days >= LONG_BREAK_DAYS:
+            base = last_7
+            low, high = NEWCOMER_FLOOR * base, (1 + NEWCOMER_INCREASE) * base
+        elif before_break < last_7:
+            # Already above the old level in the return week: hold there, add nothing.
+            low, high = HOLD[0] * last_7, HOLD[1] * last_7
+        else:
+            low, high = RESTART[0] * before_break, RESTART[1] * before_break
+        plan = "restart"
     elif not established:
         # Conservative start: the best 7 days of this stretch, plus at most 5 %.
         base = max(timeline.week(k, since) for k in range(4))

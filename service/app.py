@@ -13,6 +13,7 @@ import redis
 from flask import Flask
 
 from service import crypto
+from service import logs
 from service.budget import RateBudget
 from service.config import ConfigError
 from service.config import Settings
@@ -22,6 +23,7 @@ from service.db import make_engine
 from service.db import make_session_factory
 from service.handlers import Deps
 from service.locks import redis_lock
+from service.metrics import Counters
 from service.strava import StravaGateway
 
 log = logging.getLogger(__name__)
@@ -97,6 +99,8 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fla
         redis_client_url(settings.redis_url), socket_connect_timeout=2, socket_timeout=10
     )
 
+    counters = Counters(redis_client)
+
     def lock(name: str) -> contextlib.AbstractContextManager[None]:
         return redis_lock(redis_client, name)
 
@@ -128,6 +132,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fla
             settings.strava_base_url,
             budget=RateBudget(redis_client, window_s=settings.rate_window_s),
             window_s=settings.rate_window_s,
+            counters=counters,
         ),
         lock=lock,
         enqueue=enqueue,
@@ -135,6 +140,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fla
     )
     app.extensions["postrun.engine"] = engine
     app.extensions["postrun.redis"] = redis_client
+    app.extensions["postrun.counters"] = counters
 
     from service.views import pages
     from service.views import webhook
@@ -146,6 +152,10 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fla
 
     app.register_blueprint(account.bp)
     security.init_app(app, exempt=[webhook.bp])
-    if os.environ.get("POSTRUN_LOG_LEVEL"):
-        logging.basicConfig(level=os.environ["POSTRUN_LOG_LEVEL"].upper())
+    # The CLI's serve, worker and beat ask for logs (JSON unless told otherwise);
+    # an app built by tests or other code leaves logging as it found it.
+    if os.environ.get("POSTRUN_LOG_FORMAT"):
+        logs.configure(
+            os.environ["POSTRUN_LOG_FORMAT"], os.environ.get("POSTRUN_LOG_LEVEL", "INFO")
+        )
     return app

@@ -25,6 +25,8 @@ def _settings() -> Settings:
 
 def _exec(argv: list[str]) -> None:
     """Replace this process, so signals from a supervisor reach the server directly."""
+    # Long-running processes log one JSON object per line unless told otherwise.
+    os.environ.setdefault("POSTRUN_LOG_FORMAT", "json")
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, [sys.executable, *argv])  # noqa: S606 (fixed argv, no shell)

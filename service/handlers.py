@@ -31,6 +31,7 @@ from service import description
 from service.config import Settings
 from service.events import WebhookEvent
 from service.locks import LockBusy
+from service.logs import log_context
 from service.models import Activity
 from service.models import AppState
 from service.models import Athlete
@@ -292,8 +293,10 @@ def process_event(deps: Deps, event_id: int) -> str:
             return f"failed: gave up after {event.attempts} attempts"
         event.attempts += 1
         session.commit()
+        activity_id = event.object_id if event.object_type == "activity" else None
         try:
-            status, outcome = _dispatch(deps, session, event)
+            with log_context(athlete_id=event.owner_id, activity_id=activity_id):
+                status, outcome = _dispatch(deps, session, event)
         except Exception as error:
             session.rollback()
             _record_error(deps, event_id, error, counts=not isinstance(error, DEFERRALS))

@@ -152,7 +152,12 @@ class Stack:
 
     def _env(self) -> dict[str, str]:
         # stravalib reads the client credentials from the environment only.
-        return {**self.settings.to_env(), "SILENCE_TOKEN_WARNINGS": "true"}
+        return {
+            **self.settings.to_env(),
+            "SILENCE_TOKEN_WARNINGS": "true",
+            # Readable lines for people watching the demo's log.
+            "POSTRUN_LOG_FORMAT": "text",
+        }
 
     def _start_sandbox(self) -> str:
         port = free_port()

@@ -28,6 +28,7 @@ from service.strava_http import StravaSession
 
 if TYPE_CHECKING:
     from service.budget import RateBudget
+    from service.metrics import Counters
 
 T = TypeVar("T")
 
@@ -153,6 +154,7 @@ class StravaGateway:
         clock: Callable[[], float] = time.time,
         budget: RateBudget | None = None,
         window_s: int = 900,
+        counters: Counters | None = None,
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -163,6 +165,7 @@ class StravaGateway:
         self.clock = clock
         self.budget = budget
         self.window_s = window_s
+        self.counters = counters
         self._session: StravaSession | None = None
         # The last rate-limit headers seen, for the shared budget and metrics.
         self.last_rate_headers: dict[str, str] = {}
@@ -188,14 +191,25 @@ class StravaGateway:
             try:
                 self.budget.reserve(1, priority)
             except BudgetSpent as spent:
+                self._count("budget_deferred")
                 raise RateLimited(str(spent), spent.retry_after_s) from None
         try:
             with translate_errors(self.clock, self.window_s):
-                return action()
+                result = action()
         except RateLimited:
+            self._count("rate_limited")
             if self.budget is not None:
                 self.budget.exhaust()
             raise
+        except StravaError as error:
+            self._count(type(error).__name__.lower())
+            raise
+        self._count("ok")
+        return result
+
+    def _count(self, outcome: str) -> None:
+        if self.counters is not None:
+            self.counters.add(f"strava:{outcome}")
 
     def _client(self, access_token: str | None = None) -> Client:
         client = Client(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from celery import Celery
 from celery import Task
+from celery.signals import setup_logging
 from celery.signals import worker_process_init
 from flask import Flask
+
+from service import logs
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -22,6 +26,15 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.config_from_object(app.config["CELERY"])
     celery_app.set_default()
     app.extensions["celery"] = celery_app
+
+    @setup_logging.connect(weak=False)
+    def _our_logging(**_kwargs: Any) -> None:
+        # Connected, this stops Celery from installing its own handlers: its lines then
+        # go through postrun's format (JSON in production) with the task's ids.
+        logs.configure(
+            os.environ.get("POSTRUN_LOG_FORMAT", "json"),
+            os.environ.get("POSTRUN_LOG_LEVEL", "INFO"),
+        )
 
     @worker_process_init.connect(weak=False)
     def _fresh_connections(**_kwargs: Any) -> None:

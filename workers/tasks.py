@@ -15,6 +15,7 @@ from flask import current_app
 from service import handlers
 from service.config import Settings
 from service.locks import LockBusy
+from service.logs import log_context
 from service.strava import RateLimited
 from service.strava import Unavailable
 
@@ -53,14 +54,18 @@ def retry_plan(settings: Settings, error: Exception, retries: int) -> tuple[floa
 def process_event(self, event_id: int) -> str:  # type: ignore[no-untyped-def]
     deps = _deps()
     try:
-        return handlers.process_event(deps, int(event_id))
+        with log_context(task_id=self.request.id, event_id=int(event_id)):
+            return handlers.process_event(deps, int(event_id))
     except (RateLimited, handlers.RetryLater, Unavailable, LockBusy) as error:
         countdown, limit = retry_plan(deps.settings, error, self.request.retries)
+        counters = current_app.extensions["postrun.counters"]
         if self.request.retries >= limit:
             # Out of retries: park the event as failed with its error, then fail the task.
             handlers.park_event(deps, int(event_id), error)
+            counters.add("task:failed")
             raise
         handlers.defer_event(deps, int(event_id), countdown)
+        counters.add("task:deferred")
         raise self.retry(exc=error, countdown=countdown, max_retries=limit + 1) from error
 
 

@@ -6,7 +6,9 @@ import sqlalchemy as sa
 from flask import Blueprint
 from flask import current_app
 from flask import render_template
+from prometheus_client import CONTENT_TYPE_LATEST
 
+from service.metrics import render
 from service.models import Activity
 from service.models import Athlete
 
@@ -33,6 +35,14 @@ def index() -> str:
 def ping() -> tuple[str, int, dict[str, str]]:
     """Liveness only: the process answers. The benchmark's baseline for the webhook."""
     return "ok", 200, {"Content-Type": "text/plain"}
+
+
+@bp.get("/metrics")
+def metrics() -> tuple[bytes, int, dict[str, str]]:
+    """Prometheus text format. Keep it off the public internet (compose binds loopback)."""
+    deps = current_app.extensions["postrun"]
+    body = render(deps.session_factory, current_app.extensions["postrun.redis"], deps.strava.budget)
+    return body, 200, {"Content-Type": CONTENT_TYPE_LATEST}
 
 
 @bp.get("/up")

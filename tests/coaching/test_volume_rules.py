@@ -112,6 +112,23 @@ def test_return_after_a_break_of_two_weeks_restarts_lower():
     assert volume.next_week_m == pytest.approx((12_000, 18_000))
 
 
+def test_after_a_long_break_the_restart_builds_on_the_return_week():
+    runs = weekly({1: 3.0, 5: 3.0}, weeks=4)  # 6 km a week, long ago
+    runs.append(run_at(27 + 200, 12.0))  # back after more than six months
+    volume = assess_last(runs)
+    assert volume.plan == "restart"
+    assert "return_after_break" in volume.flag_codes
+    assert volume.next_week_m == pytest.approx((0.90 * 12_000, 1.05 * 12_000))
+
+
+def test_a_return_week_above_the_old_level_holds_instead_of_cutting():
+    runs = weekly({1: 2.0, 5: 2.0}, weeks=6)  # 4 km a week
+    runs.append(run_at(40 + 21, 8.0))  # three weeks off, then 8 km in one go
+    volume = assess_last(runs)
+    assert volume.plan == "restart"
+    assert volume.next_week_m == pytest.approx((0.90 * 8_000, 8_000))
+
+
 def test_thirteen_days_off_is_not_a_break():
     runs = [run_at(day, 8.0) for day in range(0, 42, 2)]
     runs.append(run_at(40 + 14, 8.0))  # 13 days without a run

@@ -37,6 +37,7 @@ def stack():
                 sandbox_args=SANDBOX_ARGS,
             ) as running,
         ):
+            running.log_path = log_path
             yield running
     except BaseException:
         print(log_path.read_text(errors="replace")[-5000:])

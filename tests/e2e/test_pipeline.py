@@ -275,3 +275,44 @@ def test_postrun_suggest_prints_what_the_worker_wrote(stack, athlete):
     assert printed.exit_code == 0, printed.output
     written = stack.activity(ids[-1])["description"]
     assert written == f"{MARKER}\n{printed.output.strip()}"
+
+
+def test_metrics_report_events_calls_budget_and_queues(stack, athlete):
+    stack.upload(athlete, run_payload())
+    stack.wait_idle()
+
+    text = stack.http.get(f"{stack.web_url}/metrics", timeout=10).text
+
+    assert 'postrun_events{aspect_type="create",object_type="activity",status="done"}' in text
+    assert 'postrun_activities{status="annotated"}' in text
+    assert 'postrun_strava_calls_total{outcome="ok"}' in text
+    assert 'postrun_strava_budget_remaining{window="read 15-minute"}' in text
+    assert 'postrun_queue_depth{queue="postrun"}' in text
+    for secret in (stack.settings.strava_client_secret, stack.settings.secret_key):
+        assert secret not in text
+
+
+def test_no_secret_reaches_the_logs(stack):
+    """Runs last in this module: scans everything the stack logged so far."""
+    from service.models import Athlete as AthleteRow
+
+    with db(stack) as session:
+        tokens = [
+            value
+            for row in session.scalars(sa.select(AthleteRow))
+            for value in (row.access_token, row.refresh_token)
+        ]
+    secrets = [
+        stack.settings.strava_client_secret,
+        stack.settings.secret_key,
+        stack.settings.strava_verify_token,
+        stack.settings.token_key,
+        *tokens,
+    ]
+    logged = stack.log_path.read_text(errors="replace")
+
+    assert len(tokens) >= 2
+    assert "event_id=" in logged  # the worker's lines carry the ids of the work
+    for secret in secrets:
+        assert secret
+        assert secret not in logged
