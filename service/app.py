@@ -60,13 +60,20 @@ def celery_config(settings: Settings, worker: bool = False) -> dict[str, Any]:
         },
         "broker_connection_retry_on_startup": True,
         "task_default_queue": "postrun",
-        "task_routes": {"postrun.backfill*": {"queue": "postrun-low"}},
+        "task_routes": {
+            "postrun.backfill*": {"queue": "postrun-low"},
+            "postrun.reconcile": {"queue": "postrun-low"},
+            "postrun.clean_up": {"queue": "postrun-low"},
+        },
         "include": ["workers.tasks"],
         "beat_schedule": {
             "sweep-events": {
                 "task": "postrun.sweep_events",
                 "schedule": float(settings.sweep_interval_s),
             },
+            "ensure-subscription": {"task": "postrun.ensure_subscription", "schedule": 3600.0},
+            "reconcile": {"task": "postrun.reconcile", "schedule": 86400.0},
+            "clean-up": {"task": "postrun.clean_up", "schedule": 86400.0},
         },
         "worker_hijack_root_logger": False,
     }

@@ -91,7 +91,7 @@ class Deps:
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
 
-    def subscription_id(self, session: Session) -> int | None:
+    def subscription_id(self, session: Session, fresh: bool = False) -> int | None:
         """Our push subscription id: pinned in settings, or stored by ``postrun subscribe``.
 
         Cached for a few seconds so the webhook does not read it on every event.
@@ -100,7 +100,7 @@ class Deps:
             return self.settings.strava_subscription_id
         with self._cache_lock:
             fetched_at, value = self._subscription_cache
-            if value is not None and self.clock() - fetched_at < 10:
+            if not fresh and value is not None and self.clock() - fetched_at < 10:
                 return value
         stored = session.get(AppState, SUBSCRIPTION_KEY)
         value = int(stored.value) if stored else None
@@ -120,6 +120,9 @@ def accept_event(deps: Deps, event: WebhookEvent) -> tuple[int, bool]:
     """
     with deps.session_factory() as session:
         ours = deps.subscription_id(session)
+        if event.subscription_id != ours:
+            # The cache may predate a re-created subscription: look again before refusing.
+            ours = deps.subscription_id(session, fresh=True)
         if ours is None or event.subscription_id != ours:
             raise NotOurSubscription(event.subscription_id)
         row = Event(

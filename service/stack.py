@@ -77,6 +77,7 @@ class Stack:
         self.settings = Settings()
         self.deps: handlers.Deps | None = None
         self._engine: sa.Engine | None = None
+        self._celery: Celery | None = None
 
     # Lifecycle -------------------------------------------------------------
 
@@ -118,6 +119,7 @@ class Stack:
             session_factory=make_session_factory(self._engine),
             strava=StravaGateway(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, self.sandbox_url),
         )
+        self.deps.enqueue = self._enqueue
         self.web_url = self._start_web()
         self.start_worker()
         if self.beat:
@@ -145,6 +147,8 @@ class Stack:
         )
 
     def stop(self) -> None:
+        if self._celery is not None:
+            self._celery.close()
         self.supervisor.stop_all()
         self.http.close()
         if self._engine is not None:
@@ -201,6 +205,12 @@ class Stack:
         url = f"http://127.0.0.1:{port}"
         self._wait_http(f"{url}/up", "the web app")
         return url
+
+    def _enqueue(self, event_id: int) -> None:
+        """Hand an event to the real worker, as the web app does."""
+        if self._celery is None:
+            self._celery = Celery(broker=self.settings.redis_url)
+        self._celery.send_task("postrun.process_event", args=(event_id,), queue="postrun")
 
     def kill_worker(self) -> None:
         """SIGKILL the worker, as the kernel's OOM killer or a lost machine would."""

@@ -93,3 +93,32 @@ def backfill_athlete(self, athlete_id: int) -> int:  # type: ignore[no-untyped-d
             backfill.mark_failed(deps, int(athlete_id))
             raise
         raise self.retry(exc=error, countdown=countdown, max_retries=limit + 1) from error
+
+
+@shared_task(name="postrun.ensure_subscription")
+def ensure_subscription() -> str:
+    from service import maintenance
+
+    return maintenance.ensure_subscription(_deps())
+
+
+@shared_task(bind=True, name="postrun.reconcile", acks_late=True)
+def reconcile(self) -> int:  # type: ignore[no-untyped-def]
+    from service import maintenance
+
+    deps = _deps()
+    try:
+        created = maintenance.reconcile(deps)
+    except (RateLimited, Unavailable) as error:
+        countdown, limit = retry_plan(deps.settings, error, self.request.retries)
+        raise self.retry(exc=error, countdown=countdown, max_retries=limit) from error
+    for event_id in created:
+        deps.enqueue(event_id)
+    return len(created)
+
+
+@shared_task(name="postrun.clean_up")
+def clean_up() -> int:
+    from service import maintenance
+
+    return maintenance.clean_up(_deps())

@@ -216,3 +216,26 @@ def test_no_body_ever_gets_a_server_error(client, deps, body):
 
     assert response.status_code in (200, 400, 403)
     assert response.is_json
+
+
+def test_a_recreated_subscription_is_accepted_at_once(app_settings, enqueued):
+    """The cached id must not turn away events after ``postrun subscribe`` made a new one."""
+    import dataclasses
+
+    from service import handlers
+    from service.app import create_app
+
+    app = create_app(dataclasses.replace(app_settings, strava_subscription_id=None))
+    deps = app.extensions["postrun"]
+    deps.enqueue = lambda _event_id: None
+    client = app.test_client()
+    handlers.save_subscription_id(deps, 1)
+    assert client.post(URL, json=event(subscription_id=1)).status_code == 200
+
+    with deps.session_factory() as session:  # another process re-creates it
+        session.get(handlers.AppState, handlers.SUBSCRIPTION_KEY).value = "2"
+        session.commit()
+
+    assert client.post(URL, json=event(subscription_id=2, object_id=2)).status_code == 200
+    assert client.post(URL, json=event(subscription_id=1, object_id=3)).status_code == 403
+    app.extensions["postrun.engine"].dispose()

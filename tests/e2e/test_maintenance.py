@@ -1,0 +1,72 @@
+"""Beat's self-healing jobs against the live stack: the subscription and the reconcile."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+
+from service import maintenance
+from service.description import MARKER
+from service.models import Athlete
+from tests.e2e.conftest import run_payload
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def deps(stack):
+    """The stack's handlers, with the public URL a deployment would configure."""
+    settings = dataclasses.replace(stack.deps.settings, public_url=stack.web_url)
+    return dataclasses.replace(stack.deps, settings=settings)
+
+
+def subscriptions(deps):
+    return deps.strava.list_subscriptions()
+
+
+def test_a_healthy_subscription_is_left_alone(deps):
+    before = subscriptions(deps)
+
+    assert maintenance.ensure_subscription(deps).startswith("ok")
+    assert subscriptions(deps) == before
+
+
+def test_a_missing_subscription_is_recreated_and_events_flow_again(stack, deps, athlete):
+    for item in subscriptions(deps):
+        deps.strava.delete_subscription(int(item["id"]))
+
+    assert maintenance.ensure_subscription(deps).startswith("re-created")
+    [item] = subscriptions(deps)
+    assert item["callback_url"] == f"{stack.web_url}/webhooks/strava"
+
+    created = stack.upload(athlete, run_payload())
+    stack.wait_idle()
+    assert MARKER in stack.activity(created["id"])["description"]
+
+
+def test_the_reconcile_finds_runs_whose_webhook_never_came(stack, deps, athlete):
+    # Only runs started after connecting are the reconcile's business: connect "yesterday".
+    with deps.session_factory() as session:
+        row = session.get(Athlete, athlete)
+        row.created_at -= timedelta(days=1)
+        session.commit()
+    for item in subscriptions(deps):
+        deps.strava.delete_subscription(int(item["id"]))
+    missed = stack.upload(athlete, run_payload(description="No webhook for me"))
+    ride = stack.upload(athlete, run_payload(sport_type="Ride", type="Ride"))
+    maintenance.ensure_subscription(deps)
+
+    first = maintenance.reconcile(deps)
+    again = maintenance.reconcile(deps)
+    for event_id in first:
+        deps.enqueue(event_id)
+    stack.wait_idle()
+
+    assert len(first) == 1
+    assert again == []
+    described = stack.activity(missed["id"])["description"]
+    assert described.startswith("No webhook for me\n\n")
+    assert MARKER in described
+    assert MARKER not in (stack.activity(ride["id"])["description"] or "")
