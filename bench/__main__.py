@@ -141,6 +141,31 @@ def call_costs(stack: Stack, athlete: int, count: int) -> None:
     say("strava_calls_per_duplicate", f"{(calls(stack) - before) / count:.2f}")
 
 
+def backfill_cost(stack: Stack, count: int) -> None:
+    """Connect an athlete who already has ``count`` activities and run their backfill."""
+    from service import backfill
+    from service import handlers
+
+    assert stack.deps is not None
+    created = stack.sandbox("POST", "/sandbox/athletes", json={"firstname": "History"})
+    for n in range(count):
+        # Spread over the backfill's eight weeks; their webhooks meet an unknown athlete.
+        stack.upload(created["athlete_id"], run_body(minutes_ago=n * 120))
+    stack.wait_idle()
+    athlete = handlers.connect_athlete(stack.deps, created["code"])
+    route = "GET /api/v3/athlete/activities"
+    before = stack.sandbox("GET", "/sandbox/stats")["calls"].get(route, 0)
+    imported = backfill.backfill_athlete(stack.deps, athlete)
+    after = stack.sandbox("GET", "/sandbox/stats")["calls"].get(route, 0)
+    pages = -(-count // 200)  # pages of 200 needed to hold them all
+    say("backfill_activities", count)
+    say("backfill_runs_imported", imported)
+    say("backfill_calls", after - before)
+    # Per page of 200 started. A count that is an exact multiple of 200 costs one more
+    # call: the empty page that proves the list has ended.
+    say("backfill_calls_per_200", f"{(after - before) / pages:.2f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a run under a minute")
@@ -169,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             saturated_ack(stack, athlete, duration, backlog=12 if args.quick else 40)
             end_to_end(stack, athlete, seconds=duration)
             call_costs(stack, athlete, count=10 if args.quick else 40)
+            backfill_cost(stack, count=450)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

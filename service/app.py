@@ -22,6 +22,8 @@ from service.crypto import TokenCipher
 from service.db import make_engine
 from service.db import make_session_factory
 from service.handlers import Deps
+from service.inbox import Inbox
+from service.inbox import fast_client
 from service.locks import redis_lock
 from service.metrics import Counters
 from service.strava import StravaGateway
@@ -142,6 +144,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fla
             counters=counters,
         ),
         lock=lock,
+        inbox=Inbox(fast_client(redis_client_url(settings.redis_url))),
         enqueue=enqueue,
         enqueue_backfill=enqueue_backfill,
     )

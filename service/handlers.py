@@ -20,6 +20,7 @@ from datetime import timedelta
 from typing import Any
 from typing import TypeVar
 
+import redis
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -30,6 +31,7 @@ import coaching
 from service import description
 from service.config import Settings
 from service.events import WebhookEvent
+from service.inbox import Inbox
 from service.locks import LockBusy
 from service.logs import log_context
 from service.models import Activity
@@ -85,11 +87,21 @@ class Deps:
     # Hands a newly connected athlete's id to the eight-week backfill; None: no backfill.
     enqueue_backfill: Callable[[int], None] | None = None
     clock: Callable[[], float] = time.time
+    # The Redis inbox the webhook writes to; without one, events go straight to the database.
+    inbox: Inbox | None = None
     _subscription_cache: tuple[float, int | None] = (0.0, None)
     _cache_lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
+
+    def cached_subscription_id(self) -> int | None:
+        """The subscription id if it is pinned or was read in the last few seconds."""
+        if self.settings.strava_subscription_id is not None:
+            return self.settings.strava_subscription_id
+        with self._cache_lock:
+            fetched_at, value = self._subscription_cache
+        return value if self.clock() - fetched_at < 10 else None
 
     def subscription_id(self, session: Session, fresh: bool = False) -> int | None:
         """Our push subscription id: pinned in settings, or stored by ``postrun subscribe``.
@@ -112,31 +124,67 @@ class Deps:
 # Webhook ---------------------------------------------------------------------
 
 
-def accept_event(deps: Deps, event: WebhookEvent) -> tuple[int, bool]:
-    """Store an event durably. Returns its id and whether it should be enqueued.
-
-    A repeat delivery finds the first copy (same dedupe key) and is enqueued again
-    only while that copy is still pending, so a lost enqueue heals itself.
-    """
+def check_subscription(deps: Deps, event: WebhookEvent) -> None:
+    """Refuse an event for a push subscription this deployment did not create."""
+    if deps.cached_subscription_id() == event.subscription_id:
+        return  # the common case costs no database round trip
     with deps.session_factory() as session:
         ours = deps.subscription_id(session)
         if event.subscription_id != ours:
             # The cache may predate a re-created subscription: look again before refusing.
             ours = deps.subscription_id(session, fresh=True)
-        if ours is None or event.subscription_id != ours:
-            raise NotOurSubscription(event.subscription_id)
-        row = Event(
-            dedupe_key=event.dedupe_key(),
-            subscription_id=event.subscription_id,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            aspect_type=event.aspect_type,
-            owner_id=event.owner_id,
-            event_time=event.event_time,
-            updates=event.updates,
-            received_at=deps.now(),
-            next_check_at=deps.now() + timedelta(seconds=deps.settings.sweep_after_s),
-        )
+    if ours is None or event.subscription_id != ours:
+        raise NotOurSubscription(event.subscription_id)
+
+
+def receive_event(deps: Deps, event: WebhookEvent) -> None:
+    """Make a webhook event durable: in the Redis inbox, or in the database without Redis.
+
+    The inbox is one round trip; a worker moves its entries into the database and
+    enqueues them after that commit. If Redis cannot take the event, it is stored
+    and enqueued here instead, so an acknowledged event is never lost.
+    """
+    check_subscription(deps, event)
+    if deps.inbox is not None:
+        try:
+            deps.inbox.put(event, deps.clock())
+        except redis.RedisError:
+            log.warning("inbox unavailable; storing event %s directly", event.dedupe_key()[:12])
+        else:
+            return
+    event_id, fresh = store_event(deps, event, deps.clock())
+    if fresh:
+        deps.enqueue(event_id)
+
+
+def accept_event(deps: Deps, event: WebhookEvent) -> tuple[int, bool]:
+    """Check and store one event in the database. Returns its id and whether to enqueue it."""
+    check_subscription(deps, event)
+    return store_event(deps, event, deps.clock())
+
+
+def _event_row(deps: Deps, event: WebhookEvent, received_at: float) -> Event:
+    received = datetime.fromtimestamp(received_at, UTC)
+    return Event(
+        dedupe_key=event.dedupe_key(),
+        subscription_id=event.subscription_id,
+        object_type=event.object_type,
+        object_id=event.object_id,
+        aspect_type=event.aspect_type,
+        owner_id=event.owner_id,
+        event_time=event.event_time,
+        updates=event.updates,
+        received_at=received,
+        next_check_at=received + timedelta(seconds=deps.settings.sweep_after_s),
+    )
+
+
+def store_event(deps: Deps, event: WebhookEvent, received_at: float) -> tuple[int, bool]:
+    """Insert one event. A repeat delivery finds the first copy (same dedupe key) and is
+    enqueued again only while that copy is still pending, so a lost enqueue heals itself.
+    """
+    with deps.session_factory() as session:
+        row = _event_row(deps, event, received_at)
         session.add(row)
         try:
             session.commit()
@@ -147,6 +195,27 @@ def accept_event(deps: Deps, event: WebhookEvent) -> tuple[int, bool]:
             ).one()
             return existing.id, existing.status == "pending"
         return row.id, True
+
+
+def store_events(deps: Deps, batch: list[tuple[WebhookEvent, float]]) -> list[int]:
+    """Insert a batch from the inbox in one commit; return the ids to enqueue.
+
+    Duplicates within the batch and of stored events collapse onto one row, which
+    is enqueued again only while it is pending (as for a single event).
+    """
+    rows: dict[str, Event] = {}
+    for event, received_at in batch:
+        rows.setdefault(event.dedupe_key(), _event_row(deps, event, received_at))
+    with deps.session_factory() as session:
+        existing = {
+            row.dedupe_key: row
+            for row in session.scalars(sa.select(Event).where(Event.dedupe_key.in_(list(rows))))
+        }
+        fresh = [row for key, row in rows.items() if key not in existing]
+        session.add_all(fresh)
+        session.commit()
+        again = [row.id for row in existing.values() if row.status == "pending"]
+        return [row.id for row in fresh] + again
 
 
 def save_subscription_id(deps: Deps, subscription_id: int | None) -> None:

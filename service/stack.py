@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import IO
 from typing import Any
 
+import redis
 import requests
 import sqlalchemy as sa
 from celery import Celery
@@ -25,6 +26,7 @@ from service import crypto
 from service import handlers
 from service import migrate
 from service.config import Settings
+from service.config import redis_client_url
 from service.config import sqlite_url
 from service.db import make_engine
 from service.db import make_session_factory
@@ -32,6 +34,7 @@ from service.embedded import Supervisor
 from service.embedded import free_port
 from service.embedded import start_redis
 from service.embedded import wait_until
+from service.inbox import Inbox
 from service.models import Event
 from service.strava import StravaGateway
 
@@ -273,12 +276,19 @@ class Stack:
         assert self.deps is not None
         self.sandbox("GET", "/sandbox/webhooks", params={"wait": 1})
 
+        inbox = Inbox(redis.Redis.from_url(redis_client_url(self.settings.redis_url)))
+
         def settled() -> bool:
             self.supervisor.check_alive()
+            if inbox.backlog():
+                return False
             with self.deps.session_factory() as session:  # type: ignore[union-attr]
                 pending = session.scalar(
                     sa.select(sa.func.count()).select_from(Event).where(Event.status == "pending")
                 )
             return pending == 0
 
-        wait_until(settled, timeout, "every event to be processed", interval=0.05)
+        try:
+            wait_until(settled, timeout, "every event to be processed", interval=0.05)
+        finally:
+            inbox.client.close()

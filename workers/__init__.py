@@ -9,9 +9,14 @@ from celery import Celery
 from celery import Task
 from celery.signals import setup_logging
 from celery.signals import worker_process_init
+from celery.signals import worker_ready
+from celery.signals import worker_shutdown
 from flask import Flask
 
+from service import handlers
 from service import logs
+from service.inbox import Entry
+from service.inbox import Ingestor
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -35,6 +40,29 @@ def celery_init_app(app: Flask) -> Celery:
             os.environ.get("POSTRUN_LOG_FORMAT", "json"),
             os.environ.get("POSTRUN_LOG_LEVEL", "INFO"),
         )
+
+    ingestors = []
+
+    @worker_ready.connect(weak=False)
+    def _start_ingest(**_kwargs: Any) -> None:
+        # Every worker drains the webhook inbox (a consumer group shares the work).
+        deps = app.extensions["postrun"]
+        if deps.inbox is None:
+            return
+
+        def store(entries: list[Entry]) -> None:
+            batch = [(entry.event, entry.received_at) for entry in entries]
+            for event_id in handlers.store_events(deps, batch):
+                deps.enqueue(event_id)  # after store_events committed
+
+        ingestor = Ingestor(deps.inbox, store)
+        ingestor.start()
+        ingestors.append(ingestor)
+
+    @worker_shutdown.connect(weak=False)
+    def _stop_ingest(**_kwargs: Any) -> None:
+        while ingestors:
+            ingestors.pop().stop()
 
     @worker_process_init.connect(weak=False)
     def _fresh_connections(**_kwargs: Any) -> None:
