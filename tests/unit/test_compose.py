@@ -52,6 +52,7 @@ def test_service_environment_is_what_the_code_reads(name):
             secret_key="k",
             token_key="k",
             strava_verify_token="v",
+            public_url="https://postrun.example.org",
             strava_subscription_id=1,
         ).to_env()
     )
