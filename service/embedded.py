@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -76,11 +78,41 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+@dataclasses.dataclass
+class Child:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log: IO[bytes] | None
+    stdout: int | IO[bytes] | None
+    restart: bool
+    process: subprocess.Popen[bytes]
+    started_at: float
+    quick_failures: int = 0
+
+
 class Supervisor:
-    """Starts named children and stops all of them, last started first."""
+    """Starts named children and stops all of them, last started first.
+
+    A child started with ``restart=True`` is started again when it exits on its
+    own, as compose's ``restart: unless-stopped`` or systemd would do: a Celery
+    worker can die when its broker vanishes (a known kombu failure on connection
+    loss). One that keeps dying within a minute of starting is reported as dead.
+    """
+
+    QUICK_S = 60.0
+    MAX_QUICK_FAILURES = 3
 
     def __init__(self) -> None:
-        self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self._children: list[Child] = []
+        self._lock = threading.RLock()
+        self._stopping = threading.Event()
+        self._watchdog: threading.Thread | None = None
+
+    @property
+    def children(self) -> list[tuple[str, subprocess.Popen[bytes]]]:
+        with self._lock:
+            return [(child.name, child.process) for child in self._children]
 
     def start(
         self,
@@ -89,38 +121,89 @@ class Supervisor:
         env: Mapping[str, str] | None = None,
         log: IO[bytes] | None = None,
         stdout: int | IO[bytes] | None = None,
+        restart: bool = False,
     ) -> subprocess.Popen[bytes]:
         child_env = dict(os.environ)
         child_env.update(env or {})
-        process = subprocess.Popen(
+        child = Child(
+            name,
             argv,
-            env=child_env,
+            child_env,
+            log,
+            stdout,
+            restart,
+            self._spawn(argv, child_env, log, stdout),
+            time.monotonic(),
+        )
+        with self._lock:
+            self._children.append(child)
+        if restart and self._watchdog is None:
+            self._watchdog = threading.Thread(target=self._watch, name="supervisor", daemon=True)
+            self._watchdog.start()
+        return child.process
+
+    @staticmethod
+    def _spawn(
+        argv: list[str], env: dict[str, str], log: IO[bytes] | None, stdout: int | IO[bytes] | None
+    ) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            argv,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=stdout if stdout is not None else (log or subprocess.DEVNULL),
             stderr=log or subprocess.DEVNULL,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
-        self.children.append((name, process))
-        return process
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(0.25):
+            with self._lock:
+                for child in self._children:
+                    if child.restart and child.process.poll() is not None:
+                        self._revive(child)
+
+    def _revive(self, child: Child) -> None:
+        if child.quick_failures >= self.MAX_QUICK_FAILURES:
+            return  # crash-looping: left dead for check_alive to report
+        quick = time.monotonic() - child.started_at < self.QUICK_S
+        child.quick_failures = child.quick_failures + 1 if quick else 0
+        if child.log is not None:
+            status = child.process.returncode
+            child.log.write(f"\nsupervisor: {child.name} exited ({status}), restarting\n".encode())
+            child.log.flush()
+        child.process = self._spawn(child.argv, child.env, child.log, child.stdout)
+        child.started_at = time.monotonic()
 
     def kill(self, name: str, sig: int = signal.SIGKILL, timeout: float = 10.0) -> None:
         """Send ``sig`` to the named child, wait for it to go, and forget it."""
-        for index, (child_name, process) in enumerate(self.children):
-            if child_name == name:
-                process.send_signal(sig)
-                process.wait(timeout)
-                del self.children[index]
-                return
-        raise KeyError(name)
+        with self._lock:
+            for index, child in enumerate(self._children):
+                if child.name == name:
+                    del self._children[index]
+                    break
+            else:
+                raise KeyError(name)
+        child.process.send_signal(sig)
+        child.process.wait(timeout)
 
     def check_alive(self) -> None:
-        for name, process in self.children:
-            if process.poll() is not None:
-                raise StartError(f"{name} exited with status {process.returncode}")
+        with self._lock:
+            for child in self._children:
+                dead = child.process.poll() is not None
+                if dead and (not child.restart or child.quick_failures >= self.MAX_QUICK_FAILURES):
+                    raise StartError(f"{child.name} exited with status {child.process.returncode}")
 
     def stop_all(self, timeout: float = 10.0) -> None:
-        while self.children:
-            _name, process = self.children.pop()
+        self._stopping.set()
+        if self._watchdog is not None:
+            self._watchdog.join()
+            self._watchdog = None
+        while True:
+            with self._lock:
+                if not self._children:
+                    break
+                child = self._children.pop()
+            process = child.process
             if process.poll() is None:
                 process.terminate()
                 try:
@@ -131,6 +214,7 @@ class Supervisor:
             for stream in (process.stdout, process.stderr):
                 if stream is not None:
                     stream.close()
+        self._stopping.clear()
 
 
 def start_redis(supervisor: Supervisor, data_dir: Path, log: IO[bytes] | None = None) -> str:

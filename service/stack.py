@@ -132,6 +132,7 @@ class Stack:
                 [*postrun_command(), "beat", "--schedule", schedule],
                 env=self._env(),
                 log=self.log,
+                restart=True,
             )
         subscription_id = self.deps.strava.create_subscription(
             f"{self.web_url}/webhooks/strava", self.settings.strava_verify_token or ""
@@ -230,6 +231,7 @@ class Stack:
             [*postrun_command(), "worker", *self.worker_args],
             env=self._env(),
             log=self.log,
+            restart=True,
         )
         probe = Celery(broker=self.settings.redis_url)
         try:

@@ -133,3 +133,40 @@ def redis_client(redis_server):
     client.flushall()
     yield client
     client.close()
+
+
+@contextlib.contextmanager
+def running_stack(prefix: str, **options):
+    """The whole service (Redis, sandbox, web, worker) for a test session or module.
+
+    It runs on a fresh database of the suite's kind, with the sandbox's limits
+    raised for tests, and prints the tail of its log if starting or the block fails.
+    """
+    import shutil
+    import tempfile
+
+    from service.stack import Stack
+
+    # A short path: unix socket paths are limited to about 100 bytes.
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    log_path = workdir / "stack.log"
+    overrides = options.pop("settings_overrides", {})
+    try:
+        with (
+            fresh_database(workdir) as database_url,
+            log_path.open("ab") as log,
+            Stack(
+                workdir,
+                log=log,
+                sandbox_args=SANDBOX_ARGS,
+                settings_overrides={**overrides, "database_url": database_url},
+                **options,
+            ) as stack,
+        ):
+            stack.log_path = log_path
+            yield stack
+    except BaseException:
+        print(log_path.read_text(errors="replace")[-8000:])
+        raise
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -7,14 +7,11 @@ tests are skipped with a reason, except under CI (``CI`` set), where they fail.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from service.stack import Stack
-from tests.conftest import SANDBOX_ARGS
+from tests.conftest import running_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -31,20 +28,8 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def browser_stack():
-    workdir = Path(tempfile.mkdtemp(prefix="postrun-br-"))
-    log_path = workdir / "stack.log"
-    try:
-        with (
-            log_path.open("ab") as log,
-            Stack(workdir, log=log, sandbox_args=SANDBOX_ARGS) as running,
-        ):
-            running.log_path = log_path
-            yield running
-    except BaseException:
-        print(log_path.read_text(errors="replace")[-5000:])
-        raise
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    with running_stack("postrun-br-") as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")

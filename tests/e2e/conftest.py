@@ -16,34 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from service.stack import Stack
-from tests.conftest import SANDBOX_ARGS
-from tests.conftest import fresh_database
+from tests.conftest import running_stack
 
 
 @pytest.fixture(scope="session")
 def stack():
-    # A short path: unix socket paths are limited to about 100 bytes.
-    workdir = Path(tempfile.mkdtemp(prefix="postrun-e2e-"))
-    log_path = workdir / "stack.log"
-    try:
-        with (
-            fresh_database(workdir) as database_url,
-            log_path.open("ab") as log,
-            Stack(
-                workdir,
-                log=log,
-                settings_overrides={"database_url": database_url},
-                sandbox_args=SANDBOX_ARGS,
-            ) as running,
-        ):
-            running.log_path = log_path
-            yield running
-    except BaseException:
-        print(log_path.read_text(errors="replace")[-5000:])
-        raise
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    with running_stack("postrun-e2e-") as running:
+        yield running
 
 
 @pytest.fixture

@@ -9,12 +9,9 @@ which are unchanged.
 from __future__ import annotations
 
 import random
-import shutil
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -22,9 +19,7 @@ import sqlalchemy as sa
 from service.description import MARKER
 from service.description import strip_blocks
 from service.models import Event
-from service.stack import Stack
-from tests.conftest import SANDBOX_ARGS
-from tests.conftest import fresh_database
+from tests.conftest import running_stack
 from tests.e2e.conftest import run_payload
 
 pytestmark = pytest.mark.e2e
@@ -40,27 +35,8 @@ FAST = {
 
 @pytest.fixture(scope="module")
 def faulty():
-    workdir = Path(tempfile.mkdtemp(prefix="pr-fault-"))
-    log_path = workdir / "stack.log"
-    try:
-        with (
-            fresh_database(workdir) as database_url,
-            log_path.open("ab") as log,
-            Stack(
-                workdir,
-                log=log,
-                settings_overrides={**FAST, "database_url": database_url},
-                sandbox_args=SANDBOX_ARGS,
-                beat=True,
-            ) as stack,
-        ):
-            stack.log_path = log_path
-            yield stack
-    except BaseException:
-        print(log_path.read_text(errors="replace")[-8000:])
-        raise
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    with running_stack("pr-fault-", settings_overrides=FAST, beat=True) as stack:
+        yield stack
 
 
 NO_FAULTS = {"latency_s": 0, "error_rate": 0, "fail_next": []}
