@@ -70,3 +70,29 @@ def test_the_reconcile_finds_runs_whose_webhook_never_came(stack, deps, athlete)
     assert described.startswith("No webhook for me\n\n")
     assert MARKER in described
     assert MARKER not in (stack.activity(ride["id"])["description"] or "")
+
+
+def test_subscription_commands_against_the_sandbox(stack):
+    """`postrun unsubscribe`, `subscriptions` and `subscribe`, as an operator runs them."""
+    import os
+    import subprocess
+
+    from service.stack import postrun_command
+
+    env = {**os.environ, **stack._env()}
+
+    def postrun(*args):
+        done = subprocess.run(
+            [*postrun_command(), *args], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    callback = f"{stack.web_url}/webhooks/strava"
+    assert callback in postrun("subscriptions")
+
+    assert "deleted subscription" in postrun("unsubscribe")
+    assert postrun("subscriptions").strip() == "no subscription"
+
+    assert f"-> {callback}" in postrun("subscribe", "--callback-url", callback)
+    assert callback in postrun("subscriptions")

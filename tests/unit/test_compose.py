@@ -80,3 +80,11 @@ def test_dockerfile_default_command_is_postrun_serve():
 
     assert cmd is not None
     assert cmd.group(1).startswith('["postrun", "serve"')
+
+
+def test_flower_is_behind_a_profile_and_published_on_loopback_only():
+    flower = COMPOSE["services"]["flower"]
+
+    assert flower["profiles"] == ["flower"]
+    assert all(port.startswith("127.0.0.1:") for port in flower["ports"])
+    assert COMPOSE["services"]["web"]["ports"][0].startswith("127.0.0.1:")
