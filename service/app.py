@@ -120,7 +120,10 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fla
 
     def enqueue(event_id: int) -> None:
         try:
-            tasks.process_event.apply_async((event_id,), retry=False)
+            # The delay leaves the athlete time for the edits they make right after an upload.
+            tasks.process_event.apply_async(
+                (event_id,), countdown=settings.processing_delay_s, retry=False
+            )
         except Exception:
             # The event is already committed; the sweeper enqueues it again later.
             log.exception("could not enqueue event %s; it stays pending", event_id)
@@ -159,8 +162,10 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fla
     app.register_blueprint(pages.bp)
     from service.views import account
     from service.views import security
+    from service.views import uploads
 
     app.register_blueprint(account.bp)
+    app.register_blueprint(uploads.bp)
     security.init_app(app, exempt=[webhook.bp])
     # The CLI's serve, worker and beat ask for logs (JSON unless told otherwise);
     # an app built by tests or other code leaves logging as it found it.

@@ -71,6 +71,11 @@ class Settings:
     not_found_grace_s: int = 300
     # Length of Strava's short rate window. Strava's is 15 minutes; tests shorten it.
     rate_window_s: int = 900
+    # Wait this long after an event before reading the activity: runners edit titles and
+    # descriptions on the phone right after an upload.
+    processing_delay_s: int = 120
+    # Read the description again just before writing when the first read is this old.
+    reread_after_s: float = 2.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -116,6 +121,10 @@ class Settings:
             or defaults.not_found_grace_s,
             rate_window_s=integer("POSTRUN_RATE_WINDOW_S", defaults.rate_window_s)
             or defaults.rate_window_s,
+            processing_delay_s=_or(
+                integer("POSTRUN_PROCESSING_DELAY_S", None), defaults.processing_delay_s
+            ),
+            reread_after_s=float(text("POSTRUN_REREAD_AFTER_S", None) or defaults.reread_after_s),
         )
 
     def to_env(self) -> dict[str, str]:
@@ -139,8 +148,15 @@ class Settings:
             "POSTRUN_SWEEP_INTERVAL_S": self.sweep_interval_s,
             "POSTRUN_NOT_FOUND_GRACE_S": self.not_found_grace_s,
             "POSTRUN_RATE_WINDOW_S": self.rate_window_s,
+            "POSTRUN_PROCESSING_DELAY_S": self.processing_delay_s,
+            "POSTRUN_REREAD_AFTER_S": self.reread_after_s,
         }
         return {k: str(v) for k, v in pairs.items() if v is not None}
+
+
+def _or(value: int | None, default: int) -> int:
+    """``value`` unless it is missing; unlike ``or``, a configured 0 is kept."""
+    return default if value is None else value
 
 
 def sqlite_url(path: Path) -> str:

@@ -175,7 +175,12 @@ def _read_all(
     show_default=True,
     help="Most points in one file.",
 )
-@click.option("--import", "do_import", is_flag=True, help="Store the runs (not available yet).")
+@click.option(
+    "--import",
+    "do_import",
+    is_flag=True,
+    help="Import the runs into an athlete's history (DATABASE_URL) instead of suggesting.",
+)
 @click.option("--athlete", type=int, default=None, help="Athlete id to import for.")
 def gpx(
     paths: tuple[str, ...],
@@ -192,12 +197,16 @@ def gpx(
     Prints one line per file, then the note for the latest run with the others as
     its history, as ``postrun suggest`` would. Exit status 0 when every file was
     read (runs or not), 1 when any could not be read.
+
+    With ``--import --athlete ID`` the runs join that athlete's history in the
+    database instead (as an upload on the settings page does), and each line says
+    what became of its file: imported, a duplicate, not a run, or the error. Exit
+    status 2 when there is no such athlete.
     """
-    if do_import:
-        click.echo("error: --import is not available yet", err=True)
-        sys.exit(2)
-    if athlete is not None:
+    if athlete is not None and not do_import:
         raise click.UsageError("--athlete goes with --import")
+    if do_import and athlete is None:
+        raise click.UsageError("--import needs --athlete ID")
     limits = Limits(
         max_bytes=int(max_mb * MB),
         max_request_bytes=int(max_total_mb * MB),
@@ -206,6 +215,9 @@ def gpx(
     files, notes = expand(paths)
     for note in notes:
         click.echo(note, err=True)
+    if do_import:
+        assert athlete is not None
+        sys.exit(_import(files, athlete, limits, units, as_json))
     show_progress = len(files) > PROGRESS_OVER and _stderr_is_terminal()
     outcomes = _read_all(files, limits, show_progress)
     runs = [(path, r) for path, r, _ in outcomes if r is not None and r.is_run]
@@ -256,3 +268,83 @@ def _stderr_is_terminal() -> bool:
         return os.isatty(sys.stderr.fileno())
     except (AttributeError, OSError, ValueError):
         return False
+
+
+def _bounded(files: list[str], limits: Limits) -> Iterator[tuple[str, bytes | FileError]]:
+    """Each file's bytes (or why they could not be read), one file at a time."""
+    for path in files:
+        try:
+            yield path, read_bounded(path, limits)
+        except FileError as error:
+            yield path, error
+
+
+def _import(
+    files: list[str], athlete_id: int, limits: Limits, units: str | None, as_json: bool
+) -> int:
+    """Import ``files`` for the athlete; returns the exit status (2: no such athlete)."""
+    from service import uploads
+    from service.app import create_app
+    from service.cli import _settings
+
+    app = create_app(_settings())
+    try:
+        results = uploads.import_files(
+            app.extensions["postrun"], athlete_id, _bounded(files, limits), limits
+        )
+    except uploads.UnknownAthlete:
+        click.echo(f"error: no athlete {athlete_id} in the database", err=True)
+        return 2
+    finally:
+        app.extensions["postrun.engine"].dispose()
+    if as_json:
+        payload = {
+            "athlete": athlete_id,
+            "files": [
+                {
+                    "path": path,
+                    "ok": result.ok,
+                    "status": result.status,
+                    "error": result.error,
+                    "detail": result.detail or None,
+                    "run": _run_json(result.run),
+                    "suggestion": result.suggestion,
+                }
+                for path, result in zip(files, results, strict=True)
+            ],
+        }
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        for path, result in zip(files, results, strict=True):
+            click.echo(import_line(path, result, units or "metric"))
+        imported = sum(result.status == "imported" for result in results)
+        click.echo(f"{imported} run(s) imported for athlete {athlete_id}", err=True)
+    return 0 if all(result.ok for result in results) else 1
+
+
+def _run_json(run: Any) -> dict[str, Any] | None:
+    if run is None:
+        return None
+    return {
+        "start": run.start.isoformat().replace("+00:00", "Z"),
+        "distance_m": run.distance_m,
+        "moving_time_s": run.moving_time_s,
+        "sport_type": run.sport_type,
+    }
+
+
+def import_line(path: str, result: Any, units: str) -> str:
+    """One line per file for ``--import`` (``result`` is a ``service.uploads.ImportResult``)."""
+    if result.status == "error":
+        return f"{path}: error: {result.error}"
+    if result.status == "not a run":
+        reason = result.detail
+        if not reason.startswith("not a recorded run"):
+            reason = f"not a run ({reason})"
+        return f"{path}: not imported: {reason}"
+    run = result.run
+    when = run.start.strftime("%Y-%m-%d %H:%M UTC")
+    text = f"run {distance(run.distance_m, units)} in {duration(run.moving_time_s)}, {when}"
+    if result.status == "duplicate":
+        return f"{path}: duplicate, not imported: {text}; {result.detail}"
+    return f"{path}: imported {text}"

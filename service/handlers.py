@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from datetime import UTC
@@ -175,7 +176,8 @@ def _event_row(deps: Deps, event: WebhookEvent, received_at: float) -> Event:
         event_time=event.event_time,
         updates=event.updates,
         received_at=received,
-        next_check_at=received + timedelta(seconds=deps.settings.sweep_after_s),
+        next_check_at=received
+        + timedelta(seconds=deps.settings.processing_delay_s + deps.settings.sweep_after_s),
     )
 
 
@@ -328,8 +330,10 @@ def run_history(session: Session, athlete_id: int, until: datetime) -> list[coac
         .where(Activity.start >= until - timedelta(days=HISTORY_DAYS))
         .where(Activity.start <= until)
         .order_by(Activity.start)
-    )
-    return [as_run(row) for row in rows]
+    ).all()
+    # A run imported from a file stops counting once the same run arrives from Strava.
+    superseded = superseded_file_runs(session, athlete_id, rows)
+    return [as_run(row) for row in rows if row.id not in superseded]
 
 
 def as_run(row: Activity) -> coaching.Run:
@@ -433,8 +437,13 @@ def _dispatch(deps: Deps, session: Session, event: Event) -> tuple[str, str]:
         session.execute(sa.delete(Activity).where(Activity.id == event.object_id))
         return "done", "activity deleted: forgotten"
     if event.aspect_type == "update" and "type" not in event.updates:
-        changed = ", ".join(sorted(event.updates)) or "nothing"
-        return "ignored", f"update of {changed} needs no action"
+        # Only a new type, or a title that adds or drops the skip tag, changes what we write.
+        title = event.updates.get("title")
+        row = session.get(Activity, event.object_id)
+        was_skipped = row is not None and row.status == "skipped"
+        if title is None or has_skip_tag(str(title)) == was_skipped:
+            changed = ", ".join(sorted(event.updates)) or "nothing"
+            return "ignored", f"update of {changed} needs no action"
     if event.aspect_type not in ("create", "update"):
         return "ignored", f"unknown aspect type {event.aspect_type!r}"
     if athlete.needs_reauth:
@@ -455,7 +464,7 @@ def annotate_activity(
     activity_id, aspect = event.object_id, event.aspect_type
     with deps.lock(f"activity:{activity_id}"):
         row = session.get(Activity, activity_id)
-        if aspect == "create" and row is not None and row.status == "annotated":
+        if aspect == "create" and row is not None and row.status in ("annotated", "skipped"):
             # A repeated create (a retry, or a privacy flip): the run already has its
             # note, and re-reading it would only spend the athlete's API budget.
             return "done", "already annotated"
@@ -470,7 +479,10 @@ def annotate_activity(
             return "ignored", "activity not found on Strava"
         if data.athlete_id and data.athlete_id != athlete.id:
             return "ignored", "activity belongs to another athlete"
+        read_at = deps.clock()
         row = _remember(session, row, athlete.id, data)
+        if has_skip_tag(data.name) or has_skip_tag(data.description or ""):
+            return _skip(deps, session, athlete, row, data)
         is_run, reason = coaching.is_finished_run(
             sport_type=data.sport_type,
             activity_type=data.activity_type,
@@ -498,8 +510,15 @@ def annotate_activity(
         history = run_history(session, athlete.id, run.start)
         suggestion = coaching.suggest(coaching_settings(athlete), history, run)
         block = description.render_block(suggestion.text)
-        wanted = description.merge(data.description, block, row.written_block)
-        wrote = wanted != (data.description or "")
+        current = data.description
+        if deps.clock() - read_at >= deps.settings.reread_after_s:
+            # Strava has no conditional update: the longer since our read, the likelier the
+            # athlete typed meanwhile. Read again and merge into the newest text.
+            current = _as_athlete(
+                deps, session, athlete, lambda t: deps.strava.get_activity(t, activity_id)
+            ).description
+        wanted = description.merge(current, block, row.written_block)
+        wrote = wanted != (current or "")
         if wrote:
             session.commit()  # the run joins the history even if the write fails
             _as_athlete(
@@ -542,6 +561,33 @@ def _remember(
     row.distance_m = data.distance_m
     row.moving_time_s = data.moving_time_s
     return row
+
+
+# Written in a title or description, this keeps postrun off an activity (a race, a group
+# run). The same idea as Strautomator's ignore hashtag (peers-and-evidence.md §A.3).
+SKIP_TAG = "#nopostrun"
+
+
+def has_skip_tag(text: str) -> bool:
+    return SKIP_TAG in text.lower()
+
+
+def _skip(
+    deps: Deps, session: Session, athlete: Athlete, row: Activity, data: ActivityData
+) -> tuple[str, str]:
+    """Leave a tagged activity alone, taking our block back out if it is there."""
+    row.status = "skipped"
+    row.reason = f"skipped: tagged {SKIP_TAG}"
+    cleaned = description.merge(data.description, None, row.written_block)
+    session.commit()
+    if cleaned == (data.description or ""):
+        return "done", f"tagged {SKIP_TAG}: left alone"
+    _as_athlete(
+        deps, session, athlete, lambda t: deps.strava.update_description(t, row.id, cleaned)
+    )
+    row.written_block = None
+    session.commit()
+    return "done", f"tagged {SKIP_TAG}: our note removed"
 
 
 def _leave_non_run(
@@ -679,3 +725,44 @@ def write_policy(athlete: Athlete) -> WritePolicy:
     if athlete.write_mode == "preview":
         return WritePolicy(False, "skipped", "preview only: nothing written to Strava")
     return WritePolicy(True, "annotated", "")
+
+
+# Runs imported from files (service.uploads) ------------------------------------
+
+# Two records are one run when they start within two minutes of each other and
+# their distances differ by at most 5 % of the longer one.
+SAME_RUN_START_S = 120
+SAME_RUN_DISTANCE = 0.05
+FILE_SOURCE = "file"
+
+
+def same_run(start_a: datetime, distance_a: float, start_b: datetime, distance_b: float) -> bool:
+    """Pure: whether two records (Strava's or a file's) describe the same run."""
+    if abs((start_a - start_b).total_seconds()) > SAME_RUN_START_S:
+        return False
+    return abs(distance_a - distance_b) <= SAME_RUN_DISTANCE * max(distance_a, distance_b)
+
+
+def superseded_file_runs(session: Session, athlete_id: int, rows: Iterable[Activity]) -> set[int]:
+    """The ids of the file runs among ``rows`` that a run from Strava matches (``same_run``).
+
+    Such a file run no longer counts: the Strava copy stands for it, whichever of the
+    two arrived first. One query, and only when ``rows`` hold a file run at all.
+    """
+    files = [row for row in rows if row.source == FILE_SOURCE and row.is_run]
+    if not files:
+        return set()
+    margin = timedelta(seconds=SAME_RUN_START_S)
+    strava = session.execute(
+        sa.select(Activity.start, Activity.distance_m)
+        .where(Activity.athlete_id == athlete_id)
+        .where(Activity.is_run.is_(True))
+        .where(Activity.source != FILE_SOURCE)
+        .where(Activity.start >= min(row.start for row in files) - margin)
+        .where(Activity.start <= max(row.start for row in files) + margin)
+    ).all()
+    return {
+        row.id
+        for row in files
+        if any(same_run(row.start, row.distance_m, s.start, s.distance_m) for s in strava)
+    }

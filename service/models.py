@@ -133,13 +133,17 @@ class Activity(Base):
     distance_m: Mapped[float] = mapped_column(sa.Float, default=0.0)
     moving_time_s: Mapped[int] = mapped_column(sa.Integer, default=0)
     is_run: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    # annotated | not_run | pending
+    # annotated | not_run | pending | skipped | imported (backfilled, or from a file)
     status: Mapped[str] = mapped_column(sa.String(16), default="pending")
     reason: Mapped[str] = mapped_column(sa.String(255), default="")
     # The exact block we last wrote, so a later pass finds and replaces it byte for byte.
     written_block: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     annotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # "strava", or "file" for a run imported from a GPX or FIT file (service.uploads):
+    # such a row has a negative id, status "imported", and the file's name.
+    source: Mapped[str] = mapped_column(sa.String(10), default="strava", server_default="strava")
+    file_name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
 
     __table_args__ = (sa.Index("ix_activities_athlete_start", "athlete_id", "start"),)
 

@@ -148,6 +148,8 @@ class Stack:
             strava_client_secret=SANDBOX_CLIENT_SECRET,
             strava_verify_token=secrets.token_urlsafe(16),
             strava_base_url=self.sandbox_url,
+            # Nobody edits on a phone in the demo or the tests: process at once.
+            processing_delay_s=0,
         )
 
     def stop(self) -> None:

@@ -33,6 +33,7 @@ from coaching.units import format_range
 from service import description
 from service import handlers
 from service import svg_chart
+from service.activity_files._common import human_bytes
 from service.crypto import TokenKeyError
 from service.models import Activity
 from service.models import Athlete
@@ -243,9 +244,16 @@ def _history(db: Session, athlete: Athlete, units: str) -> list[dict[str, Any]]:
         .order_by(Activity.start.desc())
         .limit(HISTORY_ROWS)
     )
+    rows = list(rows)
+    superseded = handlers.superseded_file_runs(db, athlete.id, rows)
     entries = []
     for row in rows:
-        if row.status == "annotated" and row.written_block:
+        from_file = row.source == handlers.FILE_SOURCE
+        if from_file and row.id in superseded:
+            outcome = "The same run came from Strava too, so it counts once"
+        elif from_file:
+            outcome = "Counted in your volume, no note"
+        elif row.status == "annotated" and row.written_block:
             outcome = "Note written to Strava"
         elif row.status == "imported":
             outcome = "From before you connected: counted in your volume, no note"
@@ -260,6 +268,7 @@ def _history(db: Session, athlete: Athlete, units: str) -> list[dict[str, Any]]:
                 "distance": format_distance(row.distance_m, units),
                 "outcome": outcome,
                 "written": row.written_block if row.status == "annotated" else None,
+                "file_name": row.file_name if from_file else None,
             }
         )
     return entries
@@ -269,14 +278,17 @@ def _chart(db: Session, athlete: Athlete, band: tuple[float, float], units: str)
     today = _deps().now().date()
     first = svg_chart.week_start(today).toordinal() - 7 * (svg_chart.WEEKS - 1)
     since = datetime.fromordinal(first).replace(tzinfo=UTC)
-    runs = db.execute(
-        sa.select(Activity.start, Activity.distance_m).where(
+    runs = db.scalars(
+        sa.select(Activity).where(
             Activity.athlete_id == athlete.id,
             Activity.is_run.is_(True),
             Activity.start >= since,
         )
     ).all()
-    weeks = svg_chart.weekly_totals(((r.start, r.distance_m) for r in runs), today)
+    superseded = handlers.superseded_file_runs(db, athlete.id, runs)
+    weeks = svg_chart.weekly_totals(
+        ((r.start, r.distance_m) for r in runs if r.id not in superseded), today
+    )
     # Built from numbers and escaped text only (svg_chart), so it is safe to embed.
     return Markup(svg_chart.weekly_chart(weeks, band, units))  # noqa: S704
 
@@ -289,6 +301,8 @@ def _render_settings(
     errors: list[str] | None = None,
     unsaved: bool = False,
     status: int = 200,
+    uploads: list[Any] | None = None,
+    upload_error: str | None = None,
 ) -> tuple[str, int]:
     units = athlete.effective_units()
     saved = preview(db, athlete, _form_values(athlete))
@@ -308,8 +322,37 @@ def _render_settings(
         chart=_chart(db, athlete, saved.volume.next_week_m, units),
         band_text=format_range(*saved.volume.next_week_m, units),
         history=_history(db, athlete, units),
+        uploads=[_upload_row(result, units) for result in uploads or ()],
+        upload_error=upload_error,
+        max_upload=human_bytes(_upload_limit()),
     )
     return page, status
+
+
+def _upload_limit() -> int:
+    from service.views.uploads import upload_limits
+
+    return upload_limits().max_bytes
+
+
+def _upload_row(result: Any, units: str) -> dict[str, Any]:
+    """One uploaded file's line in the results table (``service.uploads.ImportResult``)."""
+    outcomes = {
+        "imported": "Imported",
+        "duplicate": "Already in your history",
+        "not a run": "Not a run",
+        "error": "Could not be read",
+    }
+    run = result.run
+    return {
+        "name": result.name,
+        "ok": result.ok,
+        "outcome": outcomes.get(result.status, result.status),
+        "detail": result.error or result.detail,
+        "when": run.start if run else None,
+        "distance": format_distance(run.distance_m, units) if run else "",
+        "suggestion": description.render_block(result.suggestion) if result.suggestion else None,
+    }
 
 
 def _as_policy_input(athlete: Athlete, values: dict[str, Any]) -> Athlete:

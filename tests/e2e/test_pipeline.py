@@ -292,6 +292,33 @@ def test_metrics_report_events_calls_budget_and_queues(stack, athlete):
         assert secret not in text
 
 
+def test_a_tagged_run_is_left_alone(stack, athlete):
+    puts_before = puts(stack)
+    created = stack.upload(athlete, run_payload(name="Club race #NoPostrun", description="PB!"))
+    stack.wait_idle()
+
+    assert stack.activity(created["id"])["description"] == "PB!"
+    assert puts(stack) == puts_before
+    assert "left alone" in event_for(stack, created["id"], "create").outcome
+
+
+def test_renaming_with_the_tag_takes_the_note_out_and_back_in(stack, athlete):
+    own = "Easy one 🐢\n\n  legs fine  "
+    created = stack.upload(athlete, run_payload(description=own))
+    stack.wait_idle()
+    assert MARKER in stack.activity(created["id"])["description"]
+
+    stack.sandbox("PATCH", f"/sandbox/activities/{created['id']}", json={"name": "Easy #nopostrun"})
+    stack.wait_idle()
+    assert stack.activity(created["id"])["description"] == own
+
+    stack.sandbox("PATCH", f"/sandbox/activities/{created['id']}", json={"name": "Easy"})
+    stack.wait_idle()
+    restored = stack.activity(created["id"])["description"]
+    assert restored.startswith(own + "\n\n")
+    assert restored.count(MARKER) == 1
+
+
 def test_no_secret_reaches_the_logs(stack):
     """Runs last in this module: scans everything the stack logged so far."""
     from service.models import Athlete as AthleteRow

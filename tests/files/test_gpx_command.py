@@ -191,13 +191,6 @@ def test_empty_folder_is_noted(tmp_path):
     assert "no .gpx or .fit files in this folder" in result.stderr
 
 
-def test_import_is_not_available_yet(folder):
-    result = invoke(str(folder), "--import", "--athlete", "7")
-    assert result.exit_code == 2
-    assert result.stderr == "error: --import is not available yet\n"
-    assert result.stdout == ""
-
-
 def test_athlete_needs_import(folder):
     result = invoke(str(folder), "--athlete", "7")
     assert result.exit_code == 2

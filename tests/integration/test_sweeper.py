@@ -33,16 +33,21 @@ def accept(deps, object_id):
     return handlers.accept_event(deps, event)[0]
 
 
+def first_check(deps):
+    """Seconds after arrival before the sweeper may look: the processing delay, then its own."""
+    return deps.settings.processing_delay_s + deps.settings.sweep_after_s
+
+
 def test_a_fresh_event_is_left_to_its_first_task(deps, clock):
     accept(deps, 1)
-    clock.now += deps.settings.sweep_after_s - 1
+    clock.now += first_check(deps) - 1
 
     assert handlers.claim_stale_events(deps) == []
 
 
 def test_a_lost_event_is_claimed_once_per_sweep_period(deps, clock):
     event_id = accept(deps, 1)
-    clock.now += deps.settings.sweep_after_s + 1
+    clock.now += first_check(deps) + 1
 
     assert handlers.claim_stale_events(deps) == [event_id]
     assert handlers.claim_stale_events(deps) == []  # still queued: not copied again
