@@ -202,3 +202,10 @@ def test_sign_out_ends_the_session(client, athlete):
     response = client.post("/signout", data={"csrf_token": csrf_token(client)})
     assert response.status_code == 303
     assert client.get("/settings").status_code == 302
+
+
+def test_the_page_explains_the_skip_tag(client, athlete):
+    page = client.get("/settings").get_data(as_text=True)
+
+    assert "<code>#nopostrun</code>" in page
+    assert "title or description" in page
