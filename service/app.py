@@ -14,6 +14,7 @@ from flask import Flask
 
 from service import crypto
 from service import logs
+from service.activity_files import Limits
 from service.budget import RateBudget
 from service.config import ConfigError
 from service.config import Settings
@@ -102,6 +103,10 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fla
         # Only the embedded default may run without SECRET_KEY: a random one per process.
         SECRET_KEY=settings.secret_key or secrets.token_hex(32),
         CELERY=celery_config(settings, worker),
+        POSTRUN_UPLOAD_LIMITS=Limits(
+            max_bytes=settings.upload_max_mb * 1024 * 1024,
+            max_request_bytes=settings.upload_request_max_mb * 1024 * 1024,
+        ),
     )
     engine = crypto.attach(make_engine(settings.database_url), TokenCipher(settings.token_key))
     redis_client = redis.Redis.from_url(

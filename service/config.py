@@ -76,6 +76,9 @@ class Settings:
     processing_delay_s: int = 120
     # Read the description again just before writing when the first read is this old.
     reread_after_s: float = 2.0
+    # GPX/FIT uploads on the settings page: largest file, and largest request, in MB.
+    upload_max_mb: int = 25
+    upload_request_max_mb: int = 25
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -125,6 +128,9 @@ class Settings:
                 integer("POSTRUN_PROCESSING_DELAY_S", None), defaults.processing_delay_s
             ),
             reread_after_s=float(text("POSTRUN_REREAD_AFTER_S", None) or defaults.reread_after_s),
+            upload_max_mb=integer("POSTRUN_UPLOAD_MAX_MB", None) or defaults.upload_max_mb,
+            upload_request_max_mb=integer("POSTRUN_UPLOAD_REQUEST_MAX_MB", None)
+            or defaults.upload_request_max_mb,
         )
 
     def to_env(self) -> dict[str, str]:
@@ -150,6 +156,8 @@ class Settings:
             "POSTRUN_RATE_WINDOW_S": self.rate_window_s,
             "POSTRUN_PROCESSING_DELAY_S": self.processing_delay_s,
             "POSTRUN_REREAD_AFTER_S": self.reread_after_s,
+            "POSTRUN_UPLOAD_MAX_MB": self.upload_max_mb,
+            "POSTRUN_UPLOAD_REQUEST_MAX_MB": self.upload_request_max_mb,
         }
         return {k: str(v) for k, v in pairs.items() if v is not None}
 

@@ -28,3 +28,24 @@ def test_late_acks_and_a_visibility_timeout_longer_than_any_countdown():
     assert config["task_acks_late"] is True
     assert config["task_reject_on_worker_lost"] is True
     assert config["broker_transport_options"]["visibility_timeout"] > MAX_COUNTDOWN_S + 600
+
+
+def test_upload_limits_come_from_the_environment():
+    from service.activity_files import Limits
+    from service.app import create_app
+
+    settings = Settings.from_env(
+        {
+            "POSTRUN_UPLOAD_MAX_MB": "3",
+            "POSTRUN_UPLOAD_REQUEST_MAX_MB": "7",
+            "SECRET_KEY": "k",
+            "POSTRUN_TOKEN_KEY": "Bx1HkbnHAYmWhBO9gVdS3HgHNnwLyBoi9pbq4xIrbvA=",
+            "DATABASE_URL": "sqlite://",
+        }
+    )
+    app = create_app(settings)
+
+    assert app.config["POSTRUN_UPLOAD_LIMITS"] == Limits(
+        max_bytes=3 * 1024 * 1024, max_request_bytes=7 * 1024 * 1024
+    )
+    app.extensions["postrun.engine"].dispose()
