@@ -11,6 +11,7 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off", ""})
@@ -83,88 +84,84 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        defaults = cls()
-
-        def text(name: str, default: str | None) -> str | None:
-            value = env.get(name)
-            return value if value not in (None, "") else default
-
-        def integer(name: str, default: int | None) -> int | None:
-            raw = text(name, None)
-            if raw is None:
-                return default
-            try:
-                return int(raw)
-            except ValueError:
-                raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-
-        return cls(
-            database_url=text("DATABASE_URL", defaults.database_url) or defaults.database_url,
-            redis_url=text("REDIS_URL", defaults.redis_url) or defaults.redis_url,
-            secret_key=text("SECRET_KEY", None),
-            strava_client_id=integer("STRAVA_CLIENT_ID", None),
-            strava_client_secret=text("STRAVA_CLIENT_SECRET", None),
-            strava_verify_token=text("STRAVA_VERIFY_TOKEN", None),
-            strava_base_url=text("STRAVA_BASE_URL", None),
-            strava_subscription_id=integer("STRAVA_SUBSCRIPTION_ID", None),
-            token_key=text("POSTRUN_TOKEN_KEY", None),
-            embedded=parse_bool("POSTRUN_EMBEDDED", env.get("POSTRUN_EMBEDDED", "")),
-            public_url=(text("POSTRUN_PUBLIC_URL", None) or "").rstrip("/") or None,
-            webhook_max_bytes=integer("POSTRUN_WEBHOOK_MAX_BYTES", defaults.webhook_max_bytes)
-            or defaults.webhook_max_bytes,
-            task_max_retries=integer("POSTRUN_TASK_MAX_RETRIES", defaults.task_max_retries)
-            or defaults.task_max_retries,
-            event_max_attempts=integer("POSTRUN_EVENT_MAX_ATTEMPTS", defaults.event_max_attempts)
-            or defaults.event_max_attempts,
-            sweep_after_s=integer("POSTRUN_SWEEP_AFTER_S", defaults.sweep_after_s)
-            or defaults.sweep_after_s,
-            sweep_interval_s=integer("POSTRUN_SWEEP_INTERVAL_S", defaults.sweep_interval_s)
-            or defaults.sweep_interval_s,
-            not_found_grace_s=integer("POSTRUN_NOT_FOUND_GRACE_S", defaults.not_found_grace_s)
-            or defaults.not_found_grace_s,
-            rate_window_s=integer("POSTRUN_RATE_WINDOW_S", defaults.rate_window_s)
-            or defaults.rate_window_s,
-            processing_delay_s=_or(
-                integer("POSTRUN_PROCESSING_DELAY_S", None), defaults.processing_delay_s
-            ),
-            reread_after_s=float(text("POSTRUN_REREAD_AFTER_S", None) or defaults.reread_after_s),
-            upload_max_mb=integer("POSTRUN_UPLOAD_MAX_MB", None) or defaults.upload_max_mb,
-            upload_request_max_mb=integer("POSTRUN_UPLOAD_REQUEST_MAX_MB", None)
-            or defaults.upload_request_max_mb,
-        )
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            name = ENV_NAMES[field.name]
+            raw = env.get(name, "")
+            if raw == "":
+                continue  # the default
+            value = _parse(name, str(field.type), raw)
+            if field.name in ZERO_IS_DEFAULT and not value:
+                continue
+            values[field.name] = value
+        if values.get("public_url"):
+            values["public_url"] = values["public_url"].rstrip("/") or None
+        return cls(**values)
 
     def to_env(self) -> dict[str, str]:
         """The environment a child process needs to read these same settings back."""
-        pairs = {
-            "DATABASE_URL": self.database_url,
-            "REDIS_URL": self.redis_url,
-            "SECRET_KEY": self.secret_key,
-            "STRAVA_CLIENT_ID": self.strava_client_id,
-            "STRAVA_CLIENT_SECRET": self.strava_client_secret,
-            "STRAVA_VERIFY_TOKEN": self.strava_verify_token,
-            "STRAVA_BASE_URL": self.strava_base_url,
-            "STRAVA_SUBSCRIPTION_ID": self.strava_subscription_id,
-            "POSTRUN_TOKEN_KEY": self.token_key,
-            "POSTRUN_EMBEDDED": "1" if self.embedded else None,
-            "POSTRUN_PUBLIC_URL": self.public_url,
-            "POSTRUN_WEBHOOK_MAX_BYTES": self.webhook_max_bytes,
-            "POSTRUN_TASK_MAX_RETRIES": self.task_max_retries,
-            "POSTRUN_EVENT_MAX_ATTEMPTS": self.event_max_attempts,
-            "POSTRUN_SWEEP_AFTER_S": self.sweep_after_s,
-            "POSTRUN_SWEEP_INTERVAL_S": self.sweep_interval_s,
-            "POSTRUN_NOT_FOUND_GRACE_S": self.not_found_grace_s,
-            "POSTRUN_RATE_WINDOW_S": self.rate_window_s,
-            "POSTRUN_PROCESSING_DELAY_S": self.processing_delay_s,
-            "POSTRUN_REREAD_AFTER_S": self.reread_after_s,
-            "POSTRUN_UPLOAD_MAX_MB": self.upload_max_mb,
-            "POSTRUN_UPLOAD_REQUEST_MAX_MB": self.upload_request_max_mb,
-        }
+        pairs = {ENV_NAMES[f.name]: getattr(self, f.name) for f in dataclasses.fields(self)}
+        pairs["POSTRUN_EMBEDDED"] = "1" if self.embedded else None
         return {k: str(v) for k, v in pairs.items() if v is not None}
 
 
-def _or(value: int | None, default: int) -> int:
-    """``value`` unless it is missing; unlike ``or``, a configured 0 is kept."""
-    return default if value is None else value
+# Each setting's environment variable; from_env and to_env both read this one table.
+ENV_NAMES = {
+    "database_url": "DATABASE_URL",
+    "redis_url": "REDIS_URL",
+    "secret_key": "SECRET_KEY",
+    "strava_client_id": "STRAVA_CLIENT_ID",
+    "strava_client_secret": "STRAVA_CLIENT_SECRET",
+    "strava_verify_token": "STRAVA_VERIFY_TOKEN",
+    "strava_base_url": "STRAVA_BASE_URL",
+    "strava_subscription_id": "STRAVA_SUBSCRIPTION_ID",
+    "token_key": "POSTRUN_TOKEN_KEY",
+    "embedded": "POSTRUN_EMBEDDED",
+    "public_url": "POSTRUN_PUBLIC_URL",
+    "webhook_max_bytes": "POSTRUN_WEBHOOK_MAX_BYTES",
+    "task_max_retries": "POSTRUN_TASK_MAX_RETRIES",
+    "event_max_attempts": "POSTRUN_EVENT_MAX_ATTEMPTS",
+    "sweep_after_s": "POSTRUN_SWEEP_AFTER_S",
+    "sweep_interval_s": "POSTRUN_SWEEP_INTERVAL_S",
+    "not_found_grace_s": "POSTRUN_NOT_FOUND_GRACE_S",
+    "rate_window_s": "POSTRUN_RATE_WINDOW_S",
+    "processing_delay_s": "POSTRUN_PROCESSING_DELAY_S",
+    "reread_after_s": "POSTRUN_REREAD_AFTER_S",
+    "upload_max_mb": "POSTRUN_UPLOAD_MAX_MB",
+    "upload_request_max_mb": "POSTRUN_UPLOAD_REQUEST_MAX_MB",
+}
+# Sizes, counts and periods where 0 means "the default" (0 retries or a 0 s window would
+# only break things); the processing delay may truly be 0.
+ZERO_IS_DEFAULT = frozenset(
+    {
+        "webhook_max_bytes",
+        "task_max_retries",
+        "event_max_attempts",
+        "sweep_after_s",
+        "sweep_interval_s",
+        "not_found_grace_s",
+        "rate_window_s",
+        "reread_after_s",
+        "upload_max_mb",
+        "upload_request_max_mb",
+    }
+)
+
+
+def _parse(name: str, kind: str, raw: str) -> Any:
+    if "bool" in kind:
+        return parse_bool(name, raw)
+    if "int" in kind:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if "float" in kind:
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    return raw
 
 
 def sqlite_url(path: Path) -> str:
