@@ -130,8 +130,8 @@ ENV_NAMES = {
     "upload_max_mb": "POSTRUN_UPLOAD_MAX_MB",
     "upload_request_max_mb": "POSTRUN_UPLOAD_REQUEST_MAX_MB",
 }
-# Sizes, counts and periods where 0 means "the default" (0 retries or a 0 s window would
-# only break things); the processing delay may truly be 0.
+# Sizes, counts and periods where 0 means "the default" (a 0 s window or a 0-byte limit
+# would only break things). The processing delay and the re-read age may truly be 0.
 ZERO_IS_DEFAULT = frozenset(
     {
         "webhook_max_bytes",
@@ -141,7 +141,6 @@ ZERO_IS_DEFAULT = frozenset(
         "sweep_interval_s",
         "not_found_grace_s",
         "rate_window_s",
-        "reread_after_s",
         "upload_max_mb",
         "upload_request_max_mb",
     }

@@ -36,7 +36,7 @@ def test_to_env_and_from_env_round_trip():
         not_found_grace_s=7,
         rate_window_s=8,
         processing_delay_s=0,
-        reread_after_s=0.5,
+        reread_after_s=0.0,
         upload_max_mb=2,
         upload_request_max_mb=3,
     )
@@ -44,14 +44,20 @@ def test_to_env_and_from_env_round_trip():
     assert Settings.from_env(settings.to_env()) == settings
 
 
-def test_empty_or_zero_counts_mean_the_default_but_a_zero_delay_is_kept():
+def test_empty_or_zero_counts_mean_the_default_but_zero_delays_are_kept():
     read = Settings.from_env(
-        {"POSTRUN_TASK_MAX_RETRIES": "0", "REDIS_URL": "", "POSTRUN_PROCESSING_DELAY_S": "0"}
+        {
+            "POSTRUN_TASK_MAX_RETRIES": "0",
+            "REDIS_URL": "",
+            "POSTRUN_PROCESSING_DELAY_S": "0",
+            "POSTRUN_REREAD_AFTER_S": "0",
+        }
     )
 
     assert read.task_max_retries == Settings().task_max_retries
     assert read.redis_url == Settings().redis_url
     assert read.processing_delay_s == 0
+    assert read.reread_after_s == 0
 
 
 def test_public_url_loses_its_trailing_slash():
