@@ -158,12 +158,6 @@ def receive_event(deps: Deps, event: WebhookEvent) -> None:
         deps.enqueue(event_id)
 
 
-def accept_event(deps: Deps, event: WebhookEvent) -> tuple[int, bool]:
-    """Check and store one event in the database. Returns its id and whether to enqueue it."""
-    check_subscription(deps, event)
-    return store_event(deps, event, deps.clock())
-
-
 def _event_row(deps: Deps, event: WebhookEvent, received_at: float) -> Event:
     received = datetime.fromtimestamp(received_at, UTC)
     return Event(

@@ -167,8 +167,6 @@ class StravaGateway:
         self.window_s = window_s
         self.counters = counters
         self._session: StravaSession | None = None
-        # The last rate-limit headers seen, for the shared budget and metrics.
-        self.last_rate_headers: dict[str, str] = {}
 
     def _http(self) -> StravaSession:
         # One pooled session per gateway (and so per process): keep-alive to Strava.
@@ -177,13 +175,9 @@ class StravaGateway:
         return self._session
 
     def _record_rates(self, headers: Any, _method: str) -> None:
-        self.last_rate_headers = {
-            k: v
-            for k, v in dict(headers).items()
-            if k.lower().startswith(("x-ratelimit", "x-read"))
-        }
-        if self.budget is not None and self.last_rate_headers:
-            self.budget.observe(self.last_rate_headers)
+        """stravalib's rate-limiter hook: bring the shared budget up to Strava's counts."""
+        if self.budget is not None:
+            self.budget.observe(dict(headers))
 
     def _call(self, action: Callable[[], T], priority: str = "high") -> T:
         """Run one rate-counted API call: reserve budget first, translate errors after."""

@@ -30,7 +30,8 @@ def clock(deps):
 
 def accept(deps, object_id):
     event = WebhookEvent("activity", object_id, "create", 4242, SUBSCRIPTION_ID, 1, {})
-    return handlers.accept_event(deps, event)[0]
+    handlers.check_subscription(deps, event)
+    return handlers.store_event(deps, event, deps.clock())[0]
 
 
 def first_check(deps):
