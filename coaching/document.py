@@ -13,6 +13,7 @@ from datetime import date
 from datetime import datetime
 from typing import Any
 
+from coaching import localtime
 from coaching.model import EQUIPMENT
 from coaching.model import LEVELS
 from coaching.model import UNITS
@@ -63,6 +64,10 @@ def parse_settings(raw: Any) -> AthleteSettings:
         if isinstance(per_week, bool) or not isinstance(per_week, int) or not 1 <= per_week <= 4:
             raise _fail("athlete.circuits_per_week", "must be a whole number from 1 to 4")
         fields["circuits_per_week"] = per_week
+    if "timezone" in raw:
+        if not localtime.is_zone(raw["timezone"]):
+            raise _fail("athlete.timezone", "must be an IANA time zone such as Europe/Paris")
+        fields["timezone"] = raw["timezone"]
     return AthleteSettings(**fields)
 
 
@@ -94,20 +99,27 @@ def _number(field: str, value: Any, maximum: float) -> float:
     return float(value)
 
 
-def _start(field: str, value: Any) -> datetime:
+def _start(field: str, value: Any, zone: str) -> tuple[datetime, int]:
+    """The start in UTC and the athlete's UTC offset then.
+
+    A time written with a non-zero offset ("2026-03-01T07:30:00+11:00") carries its
+    own; "Z" or no offset means UTC, and the athlete's time zone gives the offset.
+    """
     if not isinstance(value, str):
         raise _fail(field, "must be an ISO-8601 date-time such as 2026-03-01T07:30:00Z")
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise _fail(field, "must be an ISO-8601 date-time such as 2026-03-01T07:30:00Z") from None
-    # A time without an offset is taken as UTC, as the document format says.
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    _in_range(field, moment.date())
-    return moment
+    offset = moment.utcoffset()
+    if offset is not None and abs(offset.total_seconds()) > localtime.MAX_OFFSET_S:
+        raise _fail(field, "has a UTC offset beyond 18 hours")
+    utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    _in_range(field, utc.date())
+    return utc, localtime.implied_offset(moment, zone)
 
 
-def parse_run(raw: Any, index: int) -> Run:
+def parse_run(raw: Any, index: int, zone: str = localtime.UTC_NAME) -> Run:
     where = f"runs[{index}]"
     if not isinstance(raw, Mapping):
         raise _fail(where, "must be an object")
@@ -120,9 +132,11 @@ def parse_run(raw: Any, index: int) -> Run:
     sport_type = raw.get("sport_type", "Run")
     if sport_type not in RUN_SPORT_TYPES:
         raise _fail(f"{where}.sport_type", f"must be one of {', '.join(sorted(RUN_SPORT_TYPES))}")
+    start, offset = _start(f"{where}.start", raw["start"], zone)
     return Run(
         id=str(run_id),
-        start=_start(f"{where}.start", raw["start"]),
+        start=start,
+        utc_offset_s=offset,
         distance_m=_number(f"{where}.distance_m", raw["distance_m"], MAX_DISTANCE_M),
         moving_time_s=round(
             _number(f"{where}.moving_time_s", raw["moving_time_s"], MAX_MOVING_TIME_S)
@@ -146,14 +160,14 @@ def parse_request(doc: Any) -> tuple[AthleteSettings, list[Run], date | None]:
     runs: list[Run] = []
     seen: set[str] = set()
     for index, raw in enumerate(raw_runs):
-        run = parse_run(raw, index)
+        run = parse_run(raw, index, settings.timezone)
         if run.id in seen:
             raise _fail(f"runs[{index}].id", f"repeats the id {run.id!r}")
         seen.add(run.id)
         runs.append(run)
     latest = latest_run(runs)
-    if today is not None and today < latest.start.date():
-        raise _fail("today", f"must not be before the latest run ({latest.start.date()})")
+    if today is not None and today < latest.day:
+        raise _fail("today", f"must not be before the latest run ({latest.day})")
     return settings, runs, today
 
 

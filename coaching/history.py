@@ -17,9 +17,11 @@ BREAK_DAYS = 14
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Timeline:
-    """Runs up to and including ``run``, oldest first, with distance per UTC day.
+    """Runs up to and including ``run``, oldest first, with distance per local day.
 
-    Days are UTC calendar days: the Run model carries no local time zone.
+    Days are the athlete's calendar days (``Run.day``): a Sunday-night run in
+    Los Angeles counts on that Sunday, not on Monday as it would in UTC.
+    Windows are still rolling 7 and 28 days ending ``today``.
     """
 
     run: Run
@@ -30,7 +32,7 @@ class Timeline:
 
     @property
     def run_day(self) -> date:
-        return self.run.start.date()
+        return self.run.day
 
     def distance(self, end: date, days: int = 7, since: date | None = None) -> float:
         """Distance over ``days`` days ending with ``end``; days before ``since`` count as zero."""
@@ -44,6 +46,10 @@ class Timeline:
     def week(self, k: int, since: date | None = None) -> float:
         """Distance in the k-th 7-day block back from today (0 is the last 7 days)."""
         return self.distance(self.today - 7 * k * DAY, 7, since)
+
+    def this_week(self) -> float:
+        """Distance in today's calendar week so far (Monday to today)."""
+        return self.distance(self.today, self.today.weekday() + 1)
 
     def runs_in_days(self, days: int) -> int:
         """How many runs fell in the ``days`` days ending today."""
@@ -79,15 +85,15 @@ def build_timeline(history: Iterable[Run], run: Run, today: date | None) -> Time
     runs = (*earlier.values(), run)
     daily: dict[date, float] = {}
     for each in runs:
-        day = each.start.date()
-        daily[day] = daily.get(day, 0.0) + each.distance_m
-    run_day = run.start.date()
+        daily[each.day] = daily.get(each.day, 0.0) + each.distance_m
+    run_day = run.day
     return Timeline(
         run=run,
         runs=runs,
         today=max(today, run_day) if today else run_day,
         daily_m=daily,
-        run_days=tuple(r.start.date() for r in runs),
+        # Sorted: after travel across zones, local days need not follow start order.
+        run_days=tuple(sorted(r.day for r in runs)),
     )
 
 

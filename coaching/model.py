@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from typing import Literal
+
+from coaching import localtime
 
 Units = Literal["metric", "imperial"]
 Equipment = Literal["gym", "band", "none"]
@@ -21,7 +25,9 @@ class Run:
     """One finished run, wherever it came from (Strava or a file).
 
     ``start`` is an aware datetime in UTC. ``id`` is opaque: a Strava activity id
-    as a string, or a file's own key.
+    as a string, or a file's own key. ``utc_offset_s`` is the offset of the
+    athlete's clock when the run started (Strava's ``utc_offset``): it decides
+    which local day, and so which week, the run belongs to.
     """
 
     id: str
@@ -29,12 +35,24 @@ class Run:
     distance_m: float
     moving_time_s: int
     sport_type: str = "Run"
+    utc_offset_s: int = 0
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None:
             raise ValueError("Run.start must be timezone-aware (UTC)")
         if self.distance_m < 0 or self.moving_time_s < 0:
             raise ValueError("distance and moving time cannot be negative")
+        localtime.check_offset(self.utc_offset_s)
+
+    @property
+    def local_start(self) -> datetime:
+        """The start as the athlete's clock showed it (naive wall-clock time)."""
+        return (self.start + timedelta(seconds=self.utc_offset_s)).replace(tzinfo=None)
+
+    @property
+    def day(self) -> date:
+        """The run's day in the athlete's own calendar."""
+        return localtime.local_day(self.start, self.utc_offset_s)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -47,6 +65,8 @@ class AthleteSettings:
     circuits_per_week: int = 3
     # False leaves the weekly-volume lines out of the note (the circuit stays).
     include_volume: bool = True
+    # IANA name: the clock on which the note says when the next circuit is due.
+    timezone: str = localtime.UTC_NAME
 
     def __post_init__(self) -> None:
         if self.units not in UNITS:
@@ -57,3 +77,5 @@ class AthleteSettings:
             raise ValueError(f"level must be one of {', '.join(LEVELS)}")
         if self.circuits_per_week not in CIRCUITS_PER_WEEK_RANGE:
             raise ValueError("circuits_per_week must be between 1 and 4")
+        if not localtime.is_zone(self.timezone):
+            raise ValueError(f"timezone: unknown time zone {self.timezone!r}")

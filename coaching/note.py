@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from coaching import localtime
 from coaching.circuit import Circuit
 from coaching.units import format_distance
 from coaching.units import format_range
@@ -18,8 +19,6 @@ from coaching.volume import Flag
 from coaching.volume import Volume
 
 MAX_CHARS = 700
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # The flags that get a line of their own; the break and the cutback explain
 # themselves on the next-week line instead.
 WARNINGS = ("long_run_jump", "two_week_jump", "acwr_high")
@@ -27,13 +26,6 @@ WARNINGS = ("long_run_jump", "two_week_jump", "acwr_high")
 
 def _percent(fraction: float) -> str:
     return f"{fraction * 100:.0f}%"
-
-
-def when(moment: datetime) -> str:
-    """'Thu 5 Mar 14:00 UTC', spelled out here so no locale can change it."""
-    return (
-        f"{WEEKDAYS[moment.weekday()]} {moment.day} {MONTHS[moment.month - 1]} {moment:%H:%M} UTC"
-    )
 
 
 def circuit_lines(circuit: Circuit, with_cues: bool = True) -> list[str]:
@@ -44,15 +36,23 @@ def circuit_lines(circuit: Circuit, with_cues: bool = True) -> list[str]:
     return lines
 
 
-def skipped_line(due: datetime | None, per_week: int) -> str:
+def skipped_line(due: datetime | None, per_week: int, zone: str = localtime.UTC_NAME) -> str:
     rule = f"up to {per_week} a week, 48 h apart"
     if due is None:
         return f"No back circuit after this run ({rule})."
-    return f"No back circuit this time ({rule}): next with your first run from {when(due)}."
+    return (
+        f"No back circuit this time ({rule}): next with your first run from"
+        f" {localtime.when(due, zone)}."
+    )
 
 
 def volume_line(volume: Volume, units: str) -> str:
-    line = f"Last 7 days: {format_distance(volume.last_7_days_m, units)}"
+    # "This week" is the athlete's own Monday-to-Sunday week; the other figures are
+    # rolling windows, as the volume maths uses them.
+    line = (
+        f"This week: {format_distance(volume.this_week_m, units)}"
+        f" · last 7 days {format_distance(volume.last_7_days_m, units)}"
+    )
     if volume.plan != "newcomer":
         # A newcomer's 4-week average counts weeks before we knew them: left out.
         line += f" · 4-week avg {format_distance(volume.weekly_average_4w_m, units)}/wk"
@@ -101,6 +101,7 @@ def compose(
     volume: Volume,
     units: str,
     include_volume: bool = True,
+    zone: str = localtime.UTC_NAME,
 ) -> str:
     """The whole note. Cues are dropped only if the note would pass 700 characters.
 
@@ -111,7 +112,7 @@ def compose(
     if warning is not None and include_volume:
         tail.append(flag_line(warning, volume, units))
     for with_cues in (True, False):
-        head = circuit_lines(circuit, with_cues) if circuit else [skipped_line(due, per_week)]
+        head = circuit_lines(circuit, with_cues) if circuit else [skipped_line(due, per_week, zone)]
         text = "\n".join(head + tail)
         if len(text) <= MAX_CHARS:
             break

@@ -47,6 +47,8 @@ class Suggestion:
                 "distance_m": self.run.distance_m,
                 "moving_time_s": self.run.moving_time_s,
                 "sport_type": self.run.sport_type,
+                "utc_offset_s": self.run.utc_offset_s,
+                "local_day": self.run.day.isoformat(),
             },
             "circuit": self.circuit.to_dict() if self.circuit else None,
             "next_circuit_at": self.next_circuit_at.isoformat() if self.next_circuit_at else None,
@@ -64,7 +66,8 @@ def suggest(
     """Build the note for ``run``, given the athlete's stored runs as ``history``.
 
     ``history`` may hold ``run`` itself and later runs; later runs are ignored.
-    ``today`` defaults to the run's own day, so the answer never depends on the clock.
+    ``today`` defaults to the run's own (local) day, so the answer never depends on
+    the clock; a ``today`` passed in is a day on the athlete's calendar.
     """
     timeline = build_timeline(history, run, today)
     volume = assess(timeline)
@@ -77,5 +80,6 @@ def suggest(
         volume=volume,
         units=settings.units,
         include_volume=settings.include_volume,
+        zone=settings.timezone,
     )
     return Suggestion(run=run, circuit=circuit, next_circuit_at=due, volume=volume, text=text)

@@ -74,6 +74,7 @@ class Flag:
 class Volume:
     """The week in figures and next week's range, all in metres."""
 
+    this_week_m: float  # Monday to today on the athlete's calendar
     last_7_days_m: float
     weekly_average_4w_m: float
     longest_30d_m: float
@@ -91,6 +92,7 @@ class Volume:
 
     def to_dict(self) -> dict[str, object]:
         return {
+            "this_week_m": round(self.this_week_m, 1),
             "last_7_days_m": round(self.last_7_days_m, 1),
             "weekly_average_4w_m": round(self.weekly_average_4w_m, 1),
             "longest_30d_m": round(self.longest_30d_m, 1),
@@ -202,6 +204,7 @@ def assess(timeline: Timeline) -> Volume:
 
     flags.sort(key=lambda f: FLAG_ORDER.index(f.code))
     return Volume(
+        this_week_m=timeline.this_week(),
         last_7_days_m=last_7,
         weekly_average_4w_m=average_4w,
         longest_30d_m=longest,

@@ -38,7 +38,7 @@ def weekly(pattern: dict[int, float], weeks: int, scale: list[float] | None = No
 
 
 def day_of(run: Run) -> date:
-    return run.start.date()
+    return run.day
 
 
 settings = st.builds(

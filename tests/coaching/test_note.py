@@ -12,9 +12,9 @@ import pytest
 from coaching import AthleteSettings
 from coaching.circuit import LADDER
 from coaching.circuit import prescribe
+from coaching.localtime import when
 from coaching.note import MAX_CHARS
 from coaching.note import compose
-from coaching.note import when
 from coaching.volume import Flag
 from coaching.volume import Volume
 
@@ -25,6 +25,7 @@ FORBIDDEN = re.compile(r"predict|prevent|will get injured|guarantee", re.IGNOREC
 def volume(plan="build", flags=(), acwr=1.23, big=False):
     scale = 99_999 if big else 1
     return Volume(
+        this_week_m=12_300.0 * scale,
         last_7_days_m=41_500.0 * scale,
         weekly_average_4w_m=40_200.0 * scale,
         longest_30d_m=21_000.0 * scale,
@@ -142,3 +143,22 @@ def test_next_week_line_explains_the_plan(plan, words):
 
 def test_when_is_locale_free():
     assert when(datetime(2026, 12, 31, 23, 5, tzinfo=UTC)) == "Thu 31 Dec 23:05 UTC"
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [
+        # Sydney is ahead of UTC (daylight time in March): already Friday morning there.
+        ("Australia/Sydney", "Fri 6 Mar 01:00 AEDT"),
+        # Los Angeles is behind it: still Thursday morning.
+        ("America/Los_Angeles", "Thu 5 Mar 06:00 PST"),
+    ],
+)
+def test_the_next_circuit_is_given_on_the_athletes_clock(zone, expected):
+    text = compose(circuit=None, due=DUE, per_week=2, volume=volume(), units="metric", zone=zone)
+    assert text.splitlines()[0].endswith(f"next with your first run from {expected}.")
+
+
+def test_this_week_leads_the_volume_line():
+    text = compose(circuit=None, due=DUE, per_week=3, volume=volume(), units="metric")
+    assert "This week: 12.3 km · last 7 days 41.5 km · 4-week avg 40.2 km/wk" in text

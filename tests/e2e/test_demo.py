@@ -53,7 +53,7 @@ def test_demo_once_annotates_runs_and_leaves_the_ride(short_dir):
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
     assert out.count("— postrun") >= 5
-    for word in ("row", "Cobra", "Rear-delt fly", "Last 7 days"):
+    for word in ("row", "Cobra", "Rear-delt fly", "last 7 days"):
         assert word in out
     ride = out.split("Evening Ride  (Ride)\n", 1)[1].split("\n\n", 1)[0]
     assert ride.strip() == "(empty)"

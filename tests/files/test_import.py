@@ -140,7 +140,7 @@ def test_good_files_are_imported_and_a_bad_one_is_reported_by_name(deps, athlete
     for result in (results[0], results[2]):
         assert result.ok
         assert result.suggestion
-        assert "Back circuit" in result.suggestion or "Last 7 days" in result.suggestion
+        assert "Back circuit" in result.suggestion or "last 7 days" in result.suggestion
     stored = rows(deps)
     assert [row.file_name for row in stored] == [GPX_RUN.name, FIT_RUN.name]
     for row in stored:
