@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 import coaching
 from service.handlers import Deps
+from service.handlers import follow_timezone
 from service.handlers import fresh_tokens
 from service.models import Activity
 from service.models import Athlete
@@ -41,11 +43,20 @@ def backfill_athlete(deps: Deps, athlete_id: int) -> int:
             return 0  # disconnected before the task ran
         after = int((deps.now() - timedelta(days=BACKFILL_DAYS)).timestamp())
         added = 0
+        newest: ActivityData | None = None
         try:
             tokens = fresh_tokens(deps, session, athlete)
+            _progress(deps, athlete_id, found=0)  # a retried backfill counts afresh
+            found = 0
             for page in range(1, MAX_PAGES + 1):
                 summaries = deps.strava.list_activities(tokens, after, page, PAGE_SIZE)
-                added += sum(_import(deps, athlete_id, item) for item in summaries)
+                runs = [item for item in summaries if _is_own_run(athlete_id, item)]
+                added += sum(_import(deps, athlete_id, item) for item in runs)
+                found += len(runs)
+                for item in summaries:
+                    if newest is None or item.start > newest.start:
+                        newest = item
+                _progress(deps, athlete_id, found)
                 if len(summaries) < PAGE_SIZE:
                     break
         except AccessRevoked:
@@ -56,12 +67,25 @@ def backfill_athlete(deps: Deps, athlete_id: int) -> int:
             return added
         athlete.backfill_status = "done"
         athlete.backfilled_at = deps.now()
+        if newest is not None:
+            # The weeks follow the newest activity's zone, unless the webhook already
+            # stored a newer one (follow_timezone checks).
+            follow_timezone(session, athlete, newest)
         session.commit()
     log.info("backfill of athlete %s: %s runs imported", athlete_id, added)
     return added
 
 
-def _import(deps: Deps, athlete_id: int, item: ActivityData) -> bool:
+def _progress(deps: Deps, athlete_id: int, found: int) -> None:
+    """Record how many runs the import has found, in its own commit, for the settings page."""
+    with deps.session_factory() as session:
+        session.execute(
+            sa.update(Athlete).where(Athlete.id == athlete_id).values(backfill_found=found)
+        )
+        session.commit()
+
+
+def _is_own_run(athlete_id: int, item: ActivityData) -> bool:
     if item.athlete_id and item.athlete_id != athlete_id:
         return False
     is_run, _reason = coaching.is_finished_run(
@@ -70,8 +94,11 @@ def _import(deps: Deps, athlete_id: int, item: ActivityData) -> bool:
         distance_m=item.distance_m,
         moving_time_s=item.moving_time_s,
     )
-    if not is_run:
-        return False
+    return is_run
+
+
+def _import(deps: Deps, athlete_id: int, item: ActivityData) -> bool:
+    """Store one of the athlete's runs unless we hold it already. True if it was new."""
     # A session per run: the webhook pipeline may store the same run at the same moment.
     with deps.session_factory() as session:
         if session.get(Activity, item.id) is not None:
@@ -85,6 +112,7 @@ def _import(deps: Deps, athlete_id: int, item: ActivityData) -> bool:
                 name=item.name[:255],
                 sport_type=(item.sport_type or item.activity_type or "")[:40],
                 start=item.start,
+                utc_offset_s=item.utc_offset_s,
                 distance_m=item.distance_m,
                 moving_time_s=item.moving_time_s,
                 is_run=True,

@@ -12,10 +12,13 @@ import os
 import sys
 from collections.abc import Iterable
 from collections.abc import Iterator
+from datetime import timedelta
+from datetime import timezone
 from typing import Any
 
 import click
 
+from coaching import localtime
 from coaching.document import InputError
 from coaching.document import suggest_from_document
 from service.activity_files import MB
@@ -105,19 +108,26 @@ def line(path: str, result: FileResult | None, error: str | None, units: str) ->
 def run_entry(result: FileResult) -> dict[str, Any]:
     """A run as ``postrun suggest`` reads it (and as --json prints it)."""
     assert result.start is not None
+    start = result.start
+    if result.utc_offset_s:
+        # Written on the file's own clock, so ``postrun suggest`` keeps the local day.
+        start = start.astimezone(timezone(timedelta(seconds=result.utc_offset_s)))
     return {
-        "start": result.start.isoformat().replace("+00:00", "Z"),
+        "start": start.isoformat().replace("+00:00", "Z"),
         "distance_m": result.distance_m,
         "moving_time_s": result.moving_time_s,
         "sport_type": result.sport_type,
     }
 
 
-def document(runs: list[tuple[str, FileResult]], units: str | None) -> dict[str, Any]:
+def document(
+    runs: list[tuple[str, FileResult]], units: str | None, zone: str | None = None
+) -> dict[str, Any]:
     """The request ``postrun suggest`` reads: every run, with the file's path as its id."""
     doc: dict[str, Any] = {"runs": [{"id": path, **run_entry(r)} for path, r in runs]}
-    if units:
-        doc["athlete"] = {"units": units}
+    athlete = {key: value for key, value in (("units", units), ("timezone", zone)) if value}
+    if athlete:
+        doc["athlete"] = athlete
     return doc
 
 
@@ -182,6 +192,13 @@ def _read_all(
     help="Import the runs into an athlete's history (DATABASE_URL) instead of suggesting.",
 )
 @click.option("--athlete", type=int, default=None, help="Athlete id to import for.")
+@click.option(
+    "--timezone",
+    "zone",
+    default=None,
+    metavar="ZONE",
+    help="Your IANA time zone (e.g. Europe/Paris) for files written in UTC (default UTC).",
+)
 def gpx(
     paths: tuple[str, ...],
     as_json: bool,
@@ -191,6 +208,7 @@ def gpx(
     max_points: int,
     do_import: bool,
     athlete: int | None,
+    zone: str | None,
 ) -> None:
     """Read GPX and FIT files (or folders of them) and suggest for the latest run.
 
@@ -207,6 +225,10 @@ def gpx(
         raise click.UsageError("--athlete goes with --import")
     if do_import and athlete is None:
         raise click.UsageError("--import needs --athlete ID")
+    if zone is not None and do_import:
+        raise click.UsageError("--timezone is for suggesting; an import uses the athlete's zone")
+    if zone is not None and not localtime.is_zone(zone):
+        raise click.UsageError(f"--timezone: unknown time zone {zone!r} (try Europe/Paris)")
     limits = Limits(
         max_bytes=int(max_mb * MB),
         max_request_bytes=int(max_total_mb * MB),
@@ -228,7 +250,7 @@ def gpx(
     problem: str | None = None
     if runs:
         try:
-            found = suggest_from_document(document(runs, units))
+            found = suggest_from_document(document(runs, units, zone))
         except InputError as error:
             problem = f"no suggestion: {error}"
         else:

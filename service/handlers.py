@@ -313,6 +313,7 @@ def coaching_settings(athlete: Athlete) -> coaching.AthleteSettings:
         level=athlete.level,  # type: ignore[arg-type]
         circuits_per_week=athlete.circuits_per_week,
         include_volume=athlete.include_volume is not False,
+        timezone=athlete.effective_timezone(),
     )
 
 
@@ -337,6 +338,7 @@ def as_run(row: Activity) -> coaching.Run:
         distance_m=row.distance_m,
         moving_time_s=row.moving_time_s,
         sport_type=row.sport_type or "Run",
+        utc_offset_s=row.utc_offset_s or 0,
     )
 
 
@@ -475,6 +477,7 @@ def annotate_activity(
             return "ignored", "activity belongs to another athlete"
         read_at = deps.clock()
         row = _remember(session, row, athlete.id, data)
+        follow_timezone(session, athlete, data)
         if has_skip_tag(data.name) or has_skip_tag(data.description or ""):
             return _skip(deps, session, athlete, row, data)
         is_run, reason = coaching.is_finished_run(
@@ -552,9 +555,28 @@ def _remember(
     row.name = data.name[:255]
     row.sport_type = (data.sport_type or data.activity_type or "")[:40]
     row.start = data.start
+    row.utc_offset_s = data.utc_offset_s
     row.distance_m = data.distance_m
     row.moving_time_s = data.moving_time_s
     return row
+
+
+def follow_timezone(session: Session, athlete: Athlete, data: ActivityData) -> None:
+    """Take the athlete's time zone from their newest activity, as Strava reports it.
+
+    Only the newest: editing an old activity recorded on a trip must not move the
+    athlete's weeks back to that trip's zone.
+    """
+    if data.timezone is None or data.timezone == athlete.timezone:
+        return
+    newer = session.scalar(
+        sa.select(Activity.id)
+        .where(Activity.athlete_id == athlete.id, Activity.start > data.start)
+        .where(Activity.source != FILE_SOURCE)
+        .limit(1)
+    )
+    if newer is None:
+        athlete.timezone = data.timezone
 
 
 # Written in a title or description, this keeps postrun off an activity (a race, a group

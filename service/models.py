@@ -79,8 +79,16 @@ class Athlete(Base):
     include_volume: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     # The eight-week import after connecting: none | pending | done | failed.
     backfill_status: Mapped[str] = mapped_column(sa.String(16), default="none")
+    # Runs the import has found so far, shown on the settings page while it works.
+    backfill_found: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     backfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # IANA name from the athlete's latest Strava activity; None means UTC. The chart's
+    # weeks and the note's clock times follow it (coaching.localtime).
+    timezone: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+
+    def effective_timezone(self) -> str:
+        return self.timezone or "UTC"
 
     def effective_units(self) -> str:
         if self.units in ("metric", "imperial"):
@@ -144,6 +152,8 @@ class Activity(Base):
     # such a row has a negative id, status "imported", and the file's name.
     source: Mapped[str] = mapped_column(sa.String(10), default="strava", server_default="strava")
     file_name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
+    # Seconds east of UTC on the athlete's clock at the start: the run's local day.
+    utc_offset_s: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
     __table_args__ = (sa.Index("ix_activities_athlete_start", "athlete_id", "start"),)
 

@@ -1,8 +1,9 @@
 """The weekly-mileage chart on the settings page: an SVG string built here, no JavaScript.
 
 Bars are the distance run in each of the last twelve weeks (Monday to Sunday,
-UTC). The range postrun recommends for next week is a shaded band across the
-chart. Every piece of text is escaped; the numbers are formatted by us.
+on the athlete's own calendar: each run counts on its local day). The range
+postrun recommends for next week is a shaded band across the chart. Every piece
+of text is escaped; the numbers are formatted by us.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import dataclasses
 from collections.abc import Iterable
 from collections.abc import Sequence
 from datetime import date
-from datetime import datetime
 from datetime import timedelta
 from html import escape
 
+from coaching.localtime import week_start
 from coaching.units import to_units
 from coaching.units import unit_label
 
@@ -30,18 +31,17 @@ class Week:
     distance_m: float
 
 
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def weekly_totals(
-    runs: Iterable[tuple[datetime, float]], today: date, weeks: int = WEEKS
+    runs: Iterable[tuple[date, float]], today: date, weeks: int = WEEKS
 ) -> list[Week]:
-    """Distance per UTC week for the ``weeks`` weeks ending with the one holding ``today``."""
+    """Distance per week for the ``weeks`` weeks ending with the one holding ``today``.
+
+    ``runs`` gives each run's local day and distance; ``today`` is the athlete's today.
+    """
     first = week_start(today) - timedelta(weeks=weeks - 1)
     totals = {first + timedelta(weeks=k): 0.0 for k in range(weeks)}
-    for start, distance_m in runs:
-        monday = week_start(start.date())
+    for day, distance_m in runs:
+        monday = week_start(day)
         if monday in totals:
             totals[monday] += distance_m
     return [Week(monday, total) for monday, total in sorted(totals.items())]

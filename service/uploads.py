@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import coaching
+from coaching import localtime
 from service import handlers
 from service.activity_files import FileError
 from service.activity_files import FileResult
@@ -163,6 +164,7 @@ def _import_one(
             name=name,
             sport_type=summary.sport_type[:40],
             start=summary.start,
+            utc_offset_s=file_offset(found, athlete),
             distance_m=summary.distance_m,
             moving_time_s=summary.moving_time_s,
             is_run=True,
@@ -183,6 +185,14 @@ def _import_one(
             return ImportResult(name, DUPLICATE, run=summary, detail="already imported")
     log.info("athlete %s: imported run %s from a file", athlete_id, run_id)
     return ImportResult(name, IMPORTED, run=summary, suggestion=suggestion.text)
+
+
+def file_offset(found: FileResult, athlete: Athlete) -> int:
+    """The run's offset: the file's own if it gives one, else the athlete's time zone's."""
+    if found.utc_offset_s is not None:
+        return found.utc_offset_s
+    assert found.start is not None
+    return localtime.offset_at(found.start, athlete.effective_timezone())
 
 
 def matching_run(

@@ -222,17 +222,16 @@ def _from_gpx(name: str, data: bytes, limits: Limits) -> FileResult:
         elevation_gain_m=measured.elevation_gain_m,
         points=measured.points,
         skipped_points=skipped,
-        timezone=_gpx.offset_name(gpx),
+        utc_offset_s=_gpx.utc_offset_s(gpx),
         notes=notes,
     )
 
 
-def _offset_name(seconds: float | None) -> str | None:
-    if seconds is None or abs(seconds) > 14 * 3600:
+def _whole_minutes(seconds: float | None) -> int | None:
+    """A FIT file's local-time offset, to the minute; None if absent, zero or beyond 14 h."""
+    if not seconds or abs(seconds) > 14 * 3600:
         return None
-    minutes = round(seconds / 60)
-    sign = "+" if minutes >= 0 else "-"
-    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return round(seconds / 60) * 60
 
 
 def _from_fit(name: str, data: bytes, limits: Limits) -> FileResult:
@@ -294,6 +293,6 @@ def _from_fit(name: str, data: bytes, limits: Limits) -> FileResult:
         elevation_gain_m=gain,
         points=content.records,
         skipped_points=skipped,
-        timezone=_offset_name(content.utc_offset_s),
+        utc_offset_s=_whole_minutes(content.utc_offset_s),
         notes=notes,
     )

@@ -62,8 +62,19 @@ class FileResult:
     elevation_gain_m: float | None
     points: int
     skipped_points: int = 0
-    timezone: str | None = None
+    # Seconds east of UTC the file's own times imply (a GPX time written with an
+    # offset, a FIT file's local timestamp); None when the file does not say.
+    utc_offset_s: int | None = None
     notes: tuple[str, ...] = ()
+
+    @property
+    def timezone(self) -> str | None:
+        """The file's offset as "UTC+02:00", or None."""
+        if self.utc_offset_s is None:
+            return None
+        minutes = self.utc_offset_s // 60
+        sign = "+" if minutes >= 0 else "-"
+        return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def human_bytes(size: int) -> str:

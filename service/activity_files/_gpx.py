@@ -196,16 +196,17 @@ def utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def offset_name(gpx: gpxpy.gpx.GPX) -> str | None:
-    """ "UTC+02:00" when the file writes its times with a non-zero offset."""
+def utc_offset_s(gpx: gpxpy.gpx.GPX) -> int | None:
+    """The offset of the first timed point, when the file writes it as non-zero.
+
+    Most GPX writers use UTC ("Z"), which says nothing about the athlete's clock.
+    """
     for point in _track_points(gpx):
         if point.time is not None:
             offset = point.time.utcoffset()
-            if not offset:
+            if not offset or abs(offset.total_seconds()) > 14 * 3600:
                 return None
-            minutes = round(offset.total_seconds() / 60)
-            sign = "+" if minutes >= 0 else "-"
-            return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+            return round(offset.total_seconds() / 60) * 60
     return None
 
 

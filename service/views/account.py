@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 import coaching
+from coaching import localtime
 from coaching.units import format_distance
 from coaching.units import format_range
 from service import description
@@ -214,12 +215,14 @@ def _effective_units(units: str, athlete: Athlete) -> str:
 
 def preview(db: Session, athlete: Athlete, values: dict[str, Any]) -> coaching.Suggestion:
     """The note the athlete's latest stored run gets with ``values`` (a typical run if none)."""
+    zone = athlete.effective_timezone()
     settings = coaching.AthleteSettings(
         units=_effective_units(values["units"], athlete),  # type: ignore[arg-type]
         equipment=values["equipment"],
         level=values["level"],
         circuits_per_week=values["circuits_per_week"],
         include_volume=values["include_volume"],
+        timezone=zone,
     )
     latest = db.scalars(
         sa.select(Activity)
@@ -232,7 +235,8 @@ def preview(db: Session, athlete: Athlete, values: dict[str, Any]) -> coaching.S
         history = handlers.run_history(db, athlete.id, run.start)
     else:
         start = _deps().now().replace(microsecond=0)
-        run = coaching.Run(EXAMPLE_RUN_ID, start, TYPICAL_RUN_M, TYPICAL_RUN_S)
+        offset = localtime.offset_at(start, zone)
+        run = coaching.Run(EXAMPLE_RUN_ID, start, TYPICAL_RUN_M, TYPICAL_RUN_S, utc_offset_s=offset)
         history = [run]
     return coaching.suggest(settings, history, run)
 
@@ -263,7 +267,7 @@ def _history(db: Session, athlete: Athlete, units: str) -> list[dict[str, Any]]:
             outcome = (row.reason or row.status).capitalize()
         entries.append(
             {
-                "start": row.start,
+                "start": handlers.as_run(row).local_start,
                 "name": row.name or "Run",
                 "distance": format_distance(row.distance_m, units),
                 "outcome": outcome,
@@ -275,9 +279,10 @@ def _history(db: Session, athlete: Athlete, units: str) -> list[dict[str, Any]]:
 
 
 def _chart(db: Session, athlete: Athlete, band: tuple[float, float], units: str) -> Markup:
-    today = _deps().now().date()
-    first = svg_chart.week_start(today).toordinal() - 7 * (svg_chart.WEEKS - 1)
-    since = datetime.fromordinal(first).replace(tzinfo=UTC)
+    today = localtime.today_in(_deps().now(), athlete.effective_timezone())
+    first = localtime.week_start(today).toordinal() - 7 * (svg_chart.WEEKS - 1)
+    # A day early: a run late on the first Monday may start the day before in UTC.
+    since = datetime.fromordinal(first - 1).replace(tzinfo=UTC)
     runs = db.scalars(
         sa.select(Activity).where(
             Activity.athlete_id == athlete.id,
@@ -287,7 +292,7 @@ def _chart(db: Session, athlete: Athlete, band: tuple[float, float], units: str)
     ).all()
     superseded = handlers.superseded_file_runs(db, athlete.id, runs)
     weeks = svg_chart.weekly_totals(
-        ((r.start, r.distance_m) for r in runs if r.id not in superseded), today
+        ((handlers.as_run(r).day, r.distance_m) for r in runs if r.id not in superseded), today
     )
     # Built from numbers and escaped text only (svg_chart), so it is safe to embed.
     return Markup(svg_chart.weekly_chart(weeks, band, units))  # noqa: S704

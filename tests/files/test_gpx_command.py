@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import timedelta
+from datetime import timezone
 from pathlib import Path
 
 import pytest
@@ -46,10 +48,11 @@ def suggest_output(paths: list[Path], *extra: str, tmp_path: Path) -> str:
     for path in paths:
         result = read_path(path)
         if result.is_run:
+            clock = timezone(timedelta(seconds=result.utc_offset_s or 0))
             runs.append(
                 {
                     "id": str(path),
-                    "start": result.start.isoformat(),
+                    "start": result.start.astimezone(clock).isoformat(),
                     "distance_m": result.distance_m,
                     "moving_time_s": result.moving_time_s,
                     "sport_type": result.sport_type,
@@ -120,7 +123,8 @@ def test_json(folder, tmp_path):
     assert fenix["error"] is None
     assert fenix["reason"] is None
     assert fenix["run"] == {
-        "start": "2015-08-15T14:45:08Z",
+        # The watch recorded local time two hours ahead of UTC: the start keeps that clock.
+        "start": "2015-08-15T16:45:08+02:00",
         "distance_m": pytest.approx(9008.22),
         "moving_time_s": 2832,
         "sport_type": "Run",
@@ -214,3 +218,21 @@ def test_progress_bar_only_on_a_terminal(folder, tmp_path, monkeypatch):
     assert "reading" not in shown.stdout
     few = invoke(str(folder / "garmin-connect_run_hr_2012.gpx"))
     assert "reading" not in few.stderr
+
+
+def test_timezone_puts_a_utc_file_on_the_athletes_calendar():
+    # Written in UTC ("Z"): 23:29 on 24 Oct 2012 in UTC is 01:29 on the 25th in Berlin.
+    path = str(FIXTURES / RUNS[0])
+    plain = json.loads(invoke(path, "--json").stdout)["suggestion"]["run"]
+    berlin = json.loads(invoke(path, "--json", "--timezone", "Europe/Berlin").stdout)
+    assert (plain["local_day"], plain["utc_offset_s"]) == ("2012-10-24", 0)
+    assert berlin["suggestion"]["run"]["local_day"] == "2012-10-25"
+    assert berlin["suggestion"]["run"]["utc_offset_s"] == 7200  # summer time until 28 Oct
+    # The file's own line stays in UTC, as the file wrote it.
+    assert berlin["files"][0]["run"]["start"] == "2012-10-24T23:29:40Z"
+
+
+def test_an_unknown_timezone_is_a_usage_error():
+    result = invoke(str(FIXTURES / RUNS[0]), "--timezone", "Europe/Atlantis")
+    assert result.exit_code == 2
+    assert "--timezone: unknown time zone 'Europe/Atlantis'" in result.output

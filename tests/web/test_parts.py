@@ -273,13 +273,13 @@ def test_coaching_settings_carry_include_volume():
 # Chart --------------------------------------------------------------------------------
 
 
-def test_weekly_totals_use_utc_weeks_starting_monday():
+def test_weekly_totals_use_weeks_starting_monday():
     today = date(2026, 12, 2)  # a Wednesday
     runs = [
-        (datetime(2026, 11, 30, 0, 30, tzinfo=UTC), 5000.0),  # Monday: this week
-        (datetime(2026, 11, 29, 23, 30, tzinfo=UTC), 7000.0),  # Sunday: last week
-        (datetime(2026, 12, 1, 8, tzinfo=UTC), 3000.0),
-        (datetime(2026, 9, 6, 8, tzinfo=UTC), 9000.0),  # 13 weeks back: left out
+        (date(2026, 11, 30), 5000.0),  # Monday: this week
+        (date(2026, 11, 29), 7000.0),  # Sunday: last week
+        (date(2026, 12, 1), 3000.0),
+        (date(2026, 9, 6), 9000.0),  # 13 weeks back: left out
     ]
     weeks = svg_chart.weekly_totals(runs, today)
     assert len(weeks) == 12

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from coaching import localtime
 from service import handlers
 from service import svg_chart
 from service.activity_files import Limits
@@ -105,7 +106,7 @@ def test_file_names_are_escaped(client, athlete):
 def test_the_chart_counts_file_runs(client, athlete, deps):
     data = recent_run_gpx(days_ago=1)
     found = read_activity("run.gpx", data)
-    monday = svg_chart.week_start(found.start.date())
+    monday = localtime.week_start(found.start.date())
     tip = f"Week of {monday.day} {svg_chart.MONTHS[monday.month - 1]}: "
 
     before = client.get("/settings").get_data(as_text=True)
@@ -219,7 +220,7 @@ def test_a_file_of_a_run_already_on_strava_is_a_duplicate(client, athlete, deps)
 def test_a_strava_run_arriving_after_the_file_counts_once(client, athlete, deps):
     data = recent_run_gpx(days_ago=1)
     found = read_activity("run.gpx", data)
-    monday = svg_chart.week_start(found.start.date())
+    monday = localtime.week_start(found.start.date())
     tip = f"Week of {monday.day} {svg_chart.MONTHS[monday.month - 1]}: "
     upload(client, ("run.gpx", data))
 
