@@ -62,13 +62,19 @@ class NotOurSubscription(Exception):
 class RetryLater(Exception):
     """Nothing is wrong yet, but the event cannot finish now; try again after a pause."""
 
-    def __init__(self, message: str, retry_after_s: float) -> None:
+    def __init__(self, message: str, retry_after_s: float, patience_s: float) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+        # How long the cause may last before the event is better given up (or, for the
+        # backfill wait, handled anyway): it sets how many retries the task gets.
+        self.patience_s = patience_s
 
 
 # Waiting, not failing: these do not use up an event's attempts.
 DEFERRALS = (RateLimited, RetryLater, LockBusy)
+# A run that arrives while the athlete's backfill is still going waits for it this long.
+BACKFILL_WAIT = timedelta(minutes=15)
+BACKFILL_RECHECK_S = 20.0
 
 
 @contextlib.contextmanager
@@ -444,6 +450,14 @@ def _dispatch(deps: Deps, session: Session, event: Event) -> tuple[str, str]:
         return "ignored", f"unknown aspect type {event.aspect_type!r}"
     if athlete.needs_reauth:
         return "ignored", "athlete must reconnect to Strava"
+    if athlete.backfill_status == "pending" and deps.now() - event.received_at < BACKFILL_WAIT:
+        # The first note should already know the athlete's usual week: wait for the
+        # eight-week import (it runs at low priority), but not for ever.
+        raise RetryLater(
+            "waiting for the eight-week import",
+            BACKFILL_RECHECK_S,
+            BACKFILL_WAIT.total_seconds(),
+        )
     try:
         return annotate_activity(deps, session, athlete, event)
     except AccessRevoked:
@@ -471,7 +485,9 @@ def annotate_activity(
         except NotFound:
             age = deps.clock() - event.event_time
             if aspect == "create" and age < deps.settings.not_found_grace_s:
-                raise RetryLater("activity not readable yet", 30.0) from None
+                raise RetryLater(
+                    "activity not readable yet", 30.0, deps.settings.not_found_grace_s
+                ) from None
             return "ignored", "activity not found on Strava"
         if data.athlete_id and data.athlete_id != athlete.id:
             return "ignored", "activity belongs to another athlete"

@@ -43,7 +43,8 @@ def retry_plan(settings: Settings, error: Exception, retries: int) -> tuple[floa
         return wait, 24 * 4 + settings.task_max_retries
     if isinstance(error, handlers.RetryLater):
         wait = error.retry_after_s + random.uniform(0, 5)  # noqa: S311
-        return wait, settings.not_found_grace_s // 20 + 1
+        # Enough tries to outlast the cause's patience, with one to spare.
+        return wait, int(error.patience_s // error.retry_after_s) + 2
     if isinstance(error, LockBusy):
         # Another worker is on the same activity or athlete; it will finish soon.
         return random.uniform(1, 5), settings.task_max_retries  # noqa: S311

@@ -33,6 +33,7 @@ from coaching.units import format_distance
 from coaching.units import format_range
 from service import description
 from service import handlers
+from service import progress
 from service import svg_chart
 from service.activity_files._common import human_bytes
 from service.crypto import TokenKeyError
@@ -327,6 +328,8 @@ def _render_settings(
         chart=_chart(db, athlete, saved.volume.next_week_m, units),
         band_text=format_range(*saved.volume.next_week_m, units),
         history=_history(db, athlete, units),
+        progress=progress.progress(db, athlete, _deps().settings.processing_delay_s, _deps().now()),
+        zone=athlete.effective_timezone(),
         uploads=[_upload_row(result, units) for result in uploads or ()],
         upload_error=upload_error,
         max_upload=human_bytes(_upload_limit()),

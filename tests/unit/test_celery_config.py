@@ -49,3 +49,19 @@ def test_upload_limits_come_from_the_environment():
         max_bytes=3 * 1024 * 1024, max_request_bytes=7 * 1024 * 1024
     )
     app.extensions["postrun.engine"].dispose()
+
+
+def test_a_deferral_gets_enough_retries_to_outlast_its_cause():
+    from service.handlers import BACKFILL_WAIT
+    from service.handlers import RetryLater
+    from workers.tasks import retry_plan
+
+    settings = Settings()
+    for error in (
+        RetryLater("activity not readable yet", 30.0, settings.not_found_grace_s),
+        RetryLater("waiting for the eight-week import", 20.0, BACKFILL_WAIT.total_seconds()),
+    ):
+        countdown, tries = retry_plan(settings, error, 0)
+        assert error.retry_after_s <= countdown <= error.retry_after_s + 5
+        # Even if every countdown were the shortest, the tries span the whole patience.
+        assert tries * error.retry_after_s > error.patience_s
