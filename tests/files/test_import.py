@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
@@ -379,3 +381,45 @@ def test_downgrading_0004_drops_the_file_runs_only(deps, athlete, database_url):
     assert ids == [9001]
     migrate.upgrade(database_url)
     assert [(row.id, row.source) for row in rows(deps)] == [(9001, "strava")]
+
+
+def _with_offset(data: bytes, offset: str) -> bytes:
+    """The same GPX with every time written on a local clock instead of UTC."""
+    clock = datetime.fromisoformat(f"2000-01-01T00:00:00{offset}").tzinfo
+
+    def local(match: re.Match[bytes]) -> bytes:
+        moment = datetime.fromisoformat(match.group(1).decode().replace("Z", "+00:00"))
+        shifted = moment.astimezone(clock)
+        return f"<time>{shifted.isoformat()}</time>".encode()
+
+    return re.sub(rb"<time>([^<]+)</time>", local, data)
+
+
+@pytest.mark.parametrize(
+    ("zone", "offset", "expected_s"),
+    [
+        # The file's own offset wins over the athlete's zone.
+        ("Europe/Paris", "+10:00", 36_000),
+        ("America/Los_Angeles", "-03:30", -12_600),
+        # Written in UTC: the athlete's zone at the run's start (LA in May: -07:00).
+        ("America/Los_Angeles", None, -25_200),
+        ("Australia/Sydney", None, 36_000),
+        # No zone known for the athlete: UTC.
+        (None, None, 0),
+    ],
+)
+def test_a_file_run_takes_the_offset_its_times_imply(deps, athlete, zone, offset, expected_s):
+    with deps.session_factory() as session:
+        session.get(Athlete, athlete).timezone = zone
+        session.commit()
+    data = run_gpx(start=START)
+    if offset is not None:
+        data = _with_offset(data, offset)
+
+    [result] = uploads.import_files(deps, athlete, [("run.gpx", data)])
+
+    assert result.status == "imported"
+    [row] = rows(deps)
+    assert row.start == START
+    assert row.utc_offset_s == expected_s
+    assert handlers.as_run(row).day == (START + timedelta(seconds=expected_s)).date()
