@@ -67,6 +67,12 @@ class RunSummary:
     distance_m: float
     moving_time_s: int
     sport_type: str
+    utc_offset_s: int = 0
+
+    @property
+    def local_start(self) -> datetime:
+        """The start on the athlete's clock (naive), for the results table."""
+        return (self.start + timedelta(seconds=self.utc_offset_s)).replace(tzinfo=None)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -144,12 +150,12 @@ def _import_one(
 ) -> ImportResult:
     if not found.is_run or found.start is None:
         return ImportResult(name, NOT_A_RUN, detail=found.reason)
-    summary = _summary(found)
     run_id = file_run_id(athlete_id, data)
     with deps.session_factory() as session:
         athlete = session.get(Athlete, athlete_id)
         if athlete is None:
             return ImportResult(name, ERROR, error="the athlete disconnected meanwhile")
+        summary = dataclasses.replace(_summary(found), utc_offset_s=file_offset(found, athlete))
         earlier = session.get(Activity, run_id)
         if earlier is not None:
             return ImportResult(
@@ -164,7 +170,7 @@ def _import_one(
             name=name,
             sport_type=summary.sport_type[:40],
             start=summary.start,
-            utc_offset_s=file_offset(found, athlete),
+            utc_offset_s=summary.utc_offset_s,
             distance_m=summary.distance_m,
             moving_time_s=summary.moving_time_s,
             is_run=True,

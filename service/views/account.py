@@ -357,7 +357,7 @@ def _upload_row(result: Any, units: str) -> dict[str, Any]:
         "ok": result.ok,
         "outcome": outcomes.get(result.status, result.status),
         "detail": result.error or result.detail,
-        "when": run.start if run else None,
+        "when": run.local_start if run else None,
         "distance": format_distance(run.distance_m, units) if run else "",
         "suggestion": description.render_block(result.suggestion) if result.suggestion else None,
     }
