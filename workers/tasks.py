@@ -119,12 +119,15 @@ def _hand_on(event_id: int, countdown: float) -> None:
         log.exception("could not hand event %s on; the sweeper will", event_id)
 
 
-# Most task messages one inbox batch becomes, and fewest events a message carries.
+# Fewest task messages an inbox batch of that many events becomes (a worker's threads),
+# and most events one message carries.
 BATCH_SPREAD = 4
 BATCH_MOST = 20
 
 
-def batches(event_ids: list[int], spread: int = BATCH_SPREAD, most: int = BATCH_MOST) -> list:
+def batches(
+    event_ids: list[int], spread: int = BATCH_SPREAD, most: int = BATCH_MOST
+) -> list[list[int]]:
     """Split ids into task messages: at most ``most`` ids each, and no fewer than
     ``spread`` messages while there are that many ids, so that a worker's threads
     share a small batch of slow Strava calls instead of one thread taking it all."""
