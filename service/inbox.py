@@ -22,6 +22,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from collections.abc import Callable
 
 import redis
@@ -36,7 +37,14 @@ STREAM = "postrun:inbox"
 GROUP = "ingest"
 # An entry read but not acknowledged for this long belonged to a worker that died.
 CLAIM_IDLE_MS = 30_000
+# How often a consumer looks for such entries; a fresh one looks at once.
+CLAIM_EVERY_S = 5.0
 BATCH = 200
+# After a batch that did not fill, wait this long before reading again, so that under
+# load the next read takes many entries in one round trip, one commit and a few task
+# messages rather than one of each per event. A quiet inbox is read at once.
+LINGER_S = 0.02
+EVENT_FIELDS = tuple(field.name for field in dataclasses.fields(WebhookEvent))
 
 
 def fast_client(url: str) -> redis.Redis:
@@ -57,10 +65,45 @@ class Inbox:
     def __init__(self, client: redis.Redis, stream: str = STREAM) -> None:
         self.client = client
         self.stream = stream
+        self._local = threading.local()
+
+    def _connection(self) -> redis.connection.AbstractConnection:
+        """This thread's own connection, made with the client's settings.
+
+        The webhook's one command skips the pool: a pooled command also takes a lock
+        and probes the socket for stray data (two more system calls) every time.
+        """
+        held = getattr(self._local, "held", None)
+        if held is None or held[0] != os.getpid():  # none yet, or inherited over a fork
+            pool = self.client.connection_pool
+            held = (os.getpid(), pool.connection_class(**pool.connection_kwargs))
+            self._local.held = held
+            self._local.proven = False
+        return held[1]
 
     def put(self, event: WebhookEvent, received_at: float) -> None:
-        body = {**dataclasses.asdict(event), "received_at": received_at}
-        self.client.xadd(self.stream, {"event": json.dumps(body, separators=(",", ":"))})
+        # Field by field: dataclasses.asdict deep-copies, and this runs on every webhook.
+        body = {name: getattr(event, name) for name in EVENT_FIELDS}
+        body["received_at"] = received_at
+        payload = json.dumps(body)
+        connection = self._connection()
+        # A connection that worked before may have been closed by a Redis restart: it
+        # gets one fresh try. (Should the first XADD have landed after all, the copy is
+        # a duplicate, and duplicates collapse when the worker stores them.)
+        tries = 2 if getattr(self._local, "proven", False) else 1
+        for attempt in range(1, tries + 1):
+            try:
+                connection.send_command("XADD", self.stream, "*", "event", payload)
+                connection.read_response()  # raises on an error reply
+            except BaseException as error:
+                # A half-finished exchange must not leave a reply behind for the next event.
+                connection.disconnect()
+                self._local.proven = False
+                if attempt < tries and isinstance(error, redis.ConnectionError):
+                    continue
+                raise
+            self._local.proven = True
+            return
 
     def ensure_group(self) -> None:
         try:
@@ -69,12 +112,22 @@ class Inbox:
             if "BUSYGROUP" not in str(error):
                 raise
 
-    def take(self, consumer: str, block_ms: int = 1000, count: int = BATCH) -> list[Entry]:
-        """Entries for this consumer: first any a dead one left behind, then new ones."""
-        claimed = self.client.xautoclaim(
-            self.stream, GROUP, consumer, min_idle_time=CLAIM_IDLE_MS, start_id="0-0", count=count
-        )
-        raw = list(claimed[1]) if claimed else []
+    def take(
+        self, consumer: str, block_ms: int = 1000, count: int = BATCH, claim: bool = True
+    ) -> list[Entry]:
+        """Entries for this consumer: first (with ``claim``) any a dead one left behind,
+        then new ones."""
+        raw = []
+        if claim:
+            claimed = self.client.xautoclaim(
+                self.stream,
+                GROUP,
+                consumer,
+                min_idle_time=CLAIM_IDLE_MS,
+                start_id="0-0",
+                count=count,
+            )
+            raw = list(claimed[1]) if claimed else []
         if not raw:
             found = self.client.xreadgroup(
                 GROUP, consumer, {self.stream: ">"}, count=count, block=block_ms
@@ -114,9 +167,14 @@ class Ingestor:
         self.consumer = consumer_name()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._claimed_at: float | None = None
 
     def run_once(self, block_ms: int = 1000) -> int:
-        entries = self.inbox.take(self.consumer, block_ms=block_ms)
+        now = time.monotonic()
+        claim = self._claimed_at is None or now - self._claimed_at >= CLAIM_EVERY_S
+        if claim:
+            self._claimed_at = now
+        entries = self.inbox.take(self.consumer, block_ms=block_ms, claim=claim)
         if entries:
             self.store(entries)  # commits, then enqueues
             self.inbox.done([entry.entry_id for entry in entries])
@@ -127,7 +185,8 @@ class Ingestor:
             try:
                 self.inbox.ensure_group()
                 while not self._stop.is_set():
-                    self.run_once()
+                    if 0 < self.run_once() < BATCH:
+                        self._stop.wait(LINGER_S)
             except Exception:
                 # Redis restarting or the database busy: nothing read was acknowledged,
                 # so nothing is lost. Say so, wait a moment, and carry on.

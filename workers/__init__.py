@@ -50,10 +50,13 @@ def celery_init_app(app: Flask) -> Celery:
         if deps.inbox is None:
             return
 
+        from workers.tasks import enqueue_batch
+
         def store(entries: list[Entry]) -> None:
             batch = [(entry.event, entry.received_at) for entry in entries]
-            for event_id in handlers.store_events(deps, batch):
-                deps.enqueue(event_id)  # after store_events committed
+            ids = handlers.store_events(deps, batch)
+            # After store_events committed; a few task messages for the whole batch.
+            enqueue_batch(ids, countdown=deps.settings.processing_delay_s)
 
         ingestor = Ingestor(deps.inbox, store)
         ingestor.start()

@@ -7,6 +7,8 @@ acknowledgement (a task killed mid-way is delivered again) safe.
 
 from __future__ import annotations
 
+import itertools
+import logging
 import random
 
 from celery import shared_task
@@ -22,6 +24,8 @@ from service.strava import Unavailable
 # Redis redelivers an unacknowledged task after the visibility timeout, so a retry
 # must never be scheduled further out than that (strava-api.md §3 windows are 15 min).
 MAX_COUNTDOWN_S = 15 * 60
+
+log = logging.getLogger(__name__)
 
 
 def _deps() -> handlers.Deps:
@@ -51,23 +55,113 @@ def retry_plan(settings: Settings, error: Exception, retries: int) -> tuple[floa
     return backoff(retries), settings.task_max_retries
 
 
+TRANSIENT = (RateLimited, handlers.RetryLater, Unavailable, LockBusy)
+
+
+def defer_or_park(
+    deps: handlers.Deps, event_id: int, error: Exception, retries: int
+) -> tuple[float, int] | None:
+    """After a transient error: defer the event and say (countdown, retry limit), or,
+    out of retries, park it as failed with its error and say None."""
+    countdown, limit = retry_plan(deps.settings, error, retries)
+    counters = current_app.extensions["postrun.counters"]
+    if retries >= limit:
+        handlers.park_event(deps, event_id, error)
+        counters.add("task:failed")
+        return None
+    handlers.defer_event(deps, event_id, countdown)
+    counters.add("task:deferred")
+    return countdown, limit
+
+
 @shared_task(bind=True, name="postrun.process_event", acks_late=True, reject_on_worker_lost=True)
 def process_event(self, event_id: int) -> str:  # type: ignore[no-untyped-def]
     deps = _deps()
     try:
         with log_context(task_id=self.request.id, event_id=int(event_id)):
             return handlers.process_event(deps, int(event_id))
-    except (RateLimited, handlers.RetryLater, Unavailable, LockBusy) as error:
-        countdown, limit = retry_plan(deps.settings, error, self.request.retries)
-        counters = current_app.extensions["postrun.counters"]
-        if self.request.retries >= limit:
-            # Out of retries: park the event as failed with its error, then fail the task.
-            handlers.park_event(deps, int(event_id), error)
-            counters.add("task:failed")
-            raise
-        handlers.defer_event(deps, int(event_id), countdown)
-        counters.add("task:deferred")
+    except TRANSIENT as error:
+        plan = defer_or_park(deps, int(event_id), error, self.request.retries)
+        if plan is None:
+            raise  # parked: the task fails with the event's last error
+        countdown, limit = plan
         raise self.retry(exc=error, countdown=countdown, max_retries=limit + 1) from error
+
+
+@shared_task(bind=True, name="postrun.process_events", acks_late=True, reject_on_worker_lost=True)
+def process_events(self, event_ids: list[int]) -> int:  # type: ignore[no-untyped-def]
+    """Several events from one inbox batch, in one task message (see ``enqueue_batch``).
+
+    Each event is handled exactly as ``process_event`` handles it. One that meets a
+    transient error goes on alone: it is deferred and handed to ``process_event`` as
+    that task's first retry, with the same countdown. One that fails otherwise stays
+    pending (with its error and the attempt counted) for the sweeper; the rest of the
+    batch carries on, and the task then fails naming every such event.
+    """
+    deps = _deps()
+    failed: list[tuple[int, Exception]] = []
+    for raw_id in event_ids:
+        event_id = int(raw_id)
+        with log_context(task_id=self.request.id, event_id=event_id):
+            try:
+                handlers.process_event(deps, event_id)
+            except TRANSIENT as error:
+                plan = defer_or_park(deps, event_id, error, retries=0)
+                if plan is not None:
+                    _hand_on(event_id, countdown=plan[0])
+            except Exception as error:
+                log.exception("event %s failed; the sweeper will run it again", event_id)
+                failed.append((event_id, error))
+    if failed:
+        names = ", ".join(str(event_id) for event_id, _ in failed)
+        raise BatchFailed(f"event(s) {names} failed and stay pending") from failed[0][1]
+    return len(event_ids)
+
+
+class BatchFailed(Exception):
+    """Some events of a batch failed; each keeps its error, and the sweeper runs it again."""
+
+
+def _hand_on(event_id: int, countdown: float) -> None:
+    try:
+        process_event.apply_async((event_id,), countdown=countdown, retries=1, retry=False)
+    except Exception:
+        # The event is deferred with a next check: the sweeper enqueues it then.
+        log.exception("could not hand event %s on; the sweeper will", event_id)
+
+
+# Fewest task messages an inbox batch of that many events becomes (a worker's threads),
+# and most events one message carries.
+BATCH_SPREAD = 4
+BATCH_MOST = 20
+
+
+def batches(
+    event_ids: list[int], spread: int = BATCH_SPREAD, most: int = BATCH_MOST
+) -> list[list[int]]:
+    """Split ids into task messages: at most ``most`` ids each, and no fewer than
+    ``spread`` messages while there are that many ids, so that a worker's threads
+    share a small batch of slow Strava calls instead of one thread taking it all."""
+    if not event_ids:
+        return []
+    parts = max(min(len(event_ids), spread), -(-len(event_ids) // most))
+    size, extra = divmod(len(event_ids), parts)
+    bounds = [n * size + min(n, extra) for n in range(parts + 1)]
+    return [event_ids[start:end] for start, end in itertools.pairwise(bounds)]
+
+
+def enqueue_batch(event_ids: list[int], countdown: float) -> None:
+    """Enqueue events that were just committed, a few messages for the whole batch.
+
+    One message per event made Celery's own work (publish, fetch, acknowledge, log)
+    most of a worker's CPU under a burst of webhooks, CPU the web app shares.
+    """
+    for part in batches(event_ids):
+        try:
+            process_events.apply_async((part,), countdown=countdown, retry=False)
+        except Exception:
+            # The events are committed; the sweeper enqueues them later.
+            log.exception("could not enqueue events %s; they stay pending", part)
 
 
 @shared_task(name="postrun.sweep_events")

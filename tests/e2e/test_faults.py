@@ -98,6 +98,18 @@ def webhook(stack, body):
     return response
 
 
+def activity_event(subscription, athlete, activity_id):
+    """A webhook body for one activity, without its aspect type."""
+    return {
+        "object_type": "activity",
+        "object_id": activity_id,
+        "owner_id": athlete,
+        "subscription_id": subscription,
+        "event_time": 1_800_000_000,
+        "updates": {},
+    }
+
+
 def test_a_thousand_events_with_duplicates_and_reordering(stack):
     athlete = stack.connect_athlete(firstname="Burst")
     puts_before = puts(stack)
@@ -106,14 +118,7 @@ def test_a_thousand_events_with_duplicates_and_reordering(stack):
         subscription = stack.deps.subscription_id(session)
     bodies = []
     for activity_id in written:
-        base = {
-            "object_type": "activity",
-            "object_id": activity_id,
-            "owner_id": athlete,
-            "subscription_id": subscription,
-            "event_time": 1_800_000_000,
-            "updates": {},
-        }
+        base = activity_event(subscription, athlete, activity_id)
         create = {**base, "aspect_type": "create"}
         bodies += [create, create, {**create, "object_id": str(activity_id)}]
         bodies += [{**create, "event_time": create["event_time"] + n} for n in (1, 2, 3)]

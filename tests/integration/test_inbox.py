@@ -132,3 +132,16 @@ def test_inbox_round_trip_keeps_every_field(redis_client):
     [entry] = inbox.take("c", block_ms=10)
 
     assert (entry.event, entry.received_at) == (event, 1234.5)
+
+
+def test_the_webhook_reconnects_once_after_redis_dropped_its_connection(live, redis_client):
+    app, deps, _enqueued = live
+    client = app.test_client()
+    assert client.post(URL, json=body(1)).status_code == 200
+    # What a Redis restart does to the web process's open connection.
+    redis_client.client_kill_filter(_type="normal", skipme=True)
+
+    assert client.post(URL, json=body(2)).status_code == 200
+
+    assert deps.inbox.backlog() == 2
+    assert rows(deps) == []  # both went to the inbox, none to the fallback
