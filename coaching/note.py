@@ -24,7 +24,14 @@ MAX_CHARS = 700
 WARNINGS = ("long_run_jump", "two_week_jump", "acwr_high")
 
 
+# Beyond this a percentage says nothing more (a week after a near-empty one can be
+# "up" by a number with hundreds of digits), and the note must stay short.
+MAX_PERCENT = 10_000
+
+
 def _percent(fraction: float) -> str:
+    if fraction * 100 >= MAX_PERCENT:
+        return f"over {MAX_PERCENT:,}%"
     return f"{fraction * 100:.0f}%"
 
 

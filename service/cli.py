@@ -73,7 +73,10 @@ def serve(bind: str, workers: int, no_migrate: bool) -> None:
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 def worker(celery_args: tuple[str, ...]) -> None:
     """Run a Celery worker; extra arguments go to ``celery worker``."""
-    _settings()
+    settings = _settings()
+    if settings.worker_nice > 0:
+        # Kept across the exec below, and by every process the worker forks.
+        os.nice(settings.worker_nice)
     # Both queues, fresh runs first (see queue_order_strategy in service/app.py).
     queues = [] if {"-Q", "--queues"} & set(celery_args) else ["--queues", "postrun,postrun-low"]
     _exec(

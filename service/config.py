@@ -77,6 +77,10 @@ class Settings:
     processing_delay_s: int = 120
     # Read the description again just before writing when the first read is this old.
     reread_after_s: float = 2.0
+    # `postrun worker` lowers its CPU priority by this much (nice). Strava wants the
+    # webhook's 200 within two seconds; a worker's note waits two minutes anyway, so
+    # when both want the CPU during a burst, the acknowledgement goes first. 0: leave it.
+    worker_nice: int = 10
     # GPX/FIT uploads on the settings page: largest file, and largest request, in MB.
     upload_max_mb: int = 25
     upload_request_max_mb: int = 25
@@ -127,6 +131,7 @@ ENV_NAMES = {
     "rate_window_s": "POSTRUN_RATE_WINDOW_S",
     "processing_delay_s": "POSTRUN_PROCESSING_DELAY_S",
     "reread_after_s": "POSTRUN_REREAD_AFTER_S",
+    "worker_nice": "POSTRUN_WORKER_NICE",
     "upload_max_mb": "POSTRUN_UPLOAD_MAX_MB",
     "upload_request_max_mb": "POSTRUN_UPLOAD_REQUEST_MAX_MB",
 }

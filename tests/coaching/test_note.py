@@ -162,3 +162,13 @@ def test_the_next_circuit_is_given_on_the_athletes_clock(zone, expected):
 def test_this_week_leads_the_volume_line():
     text = compose(circuit=None, due=DUE, per_week=3, volume=volume(), units="metric")
     assert "This week: 12.3 km · last 7 days 41.5 km · 4-week avg 40.2 km/wk" in text
+
+
+@pytest.mark.parametrize("code", ["long_run_jump", "two_week_jump"])
+def test_a_huge_jump_is_capped_in_words_and_the_note_stays_short(code):
+    # Found by Hypothesis: a week two weeks ago of a few nanometres made the rise a
+    # number of 300 digits, and the note passed 700 characters.
+    huge = volume(flags=[Flag(code, 1e300)])
+    text = compose(circuit=None, due=DUE, per_week=3, volume=huge, units="metric")
+    assert "over 10,000%" in text
+    assert len(text) <= MAX_CHARS

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -46,3 +47,10 @@ def test_a_failing_event_stays_pending_with_its_error_and_the_rest_go_on(stack, 
     # What the sweeper does next: run it again. Now it goes through, once.
     assert handlers.process_event(stack.deps, failed.id) == "done: annotated"
     assert_annotated_once(stack, written)
+
+
+def test_the_worker_yields_the_cpu_to_the_web_app(stack):
+    """`postrun worker` runs at nice 10 (POSTRUN_WORKER_NICE); gunicorn keeps its priority."""
+    processes = dict(stack.supervisor.children())
+    web, worker = processes["web"].pid, processes["worker"].pid
+    assert os.getpriority(os.PRIO_PROCESS, worker) - os.getpriority(os.PRIO_PROCESS, web) == 10
