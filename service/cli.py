@@ -10,6 +10,7 @@ import click
 
 from service.config import ConfigError
 from service.config import Settings
+from service.config import default_web_workers
 from service.gpx_command import gpx
 from service.suggest_command import suggest
 
@@ -39,11 +40,17 @@ def main() -> None:
 
 @main.command()
 @click.option("--bind", default="127.0.0.1:8000", show_default=True, help="host:port to listen on")
-@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="gunicorn worker processes  [default: 2 per CPU core]",
+)
 @click.option("--no-migrate", is_flag=True, help="skip the schema upgrade before starting")
-def serve(bind: str, workers: int, no_migrate: bool) -> None:
+def serve(bind: str, workers: int | None, no_migrate: bool) -> None:
     """Serve the web app and webhook with gunicorn (settings from the environment)."""
     settings = _settings()
+    workers = workers or default_web_workers()
     if not no_migrate:
         from service import migrate
 

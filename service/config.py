@@ -170,3 +170,11 @@ def _parse(name: str, kind: str, raw: str) -> Any:
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path.resolve()}"
+
+
+def default_web_workers() -> int:
+    """gunicorn processes for `postrun serve`: two per CPU core (gunicorn's own advice is
+    2 x cores + 1). A sync worker sits idle while its one Redis round trip is in
+    flight; with two per core the webhook keeps the CPU busy instead of leaving it to
+    the worker (README: Benchmark)."""
+    return max(2, 2 * (os.cpu_count() or 1))

@@ -26,6 +26,7 @@ from service import crypto
 from service import handlers
 from service import migrate
 from service.config import Settings
+from service.config import default_web_workers
 from service.config import redis_client_url
 from service.config import sqlite_url
 from service.db import make_engine
@@ -58,7 +59,7 @@ class Stack:
         self,
         data_dir: Path,
         *,
-        web_workers: int = 2,
+        web_workers: int | None = None,  # None: as `postrun serve`, two per core
         worker_args: tuple[str, ...] = ("--pool", "threads", "--concurrency", "4"),
         sandbox_args: tuple[str, ...] = (),
         log: IO[bytes] | None = None,
@@ -203,7 +204,7 @@ class Stack:
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
-                str(self.web_workers),
+                str(self.web_workers or default_web_workers()),
             ],
             env=self._env(),
             log=self.log,

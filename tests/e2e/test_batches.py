@@ -51,6 +51,6 @@ def test_a_failing_event_stays_pending_with_its_error_and_the_rest_go_on(stack, 
 
 def test_the_worker_yields_the_cpu_to_the_web_app(stack):
     """`postrun worker` runs at nice 10 (POSTRUN_WORKER_NICE); gunicorn keeps its priority."""
-    processes = dict(stack.supervisor.children())
+    processes = dict(stack.supervisor.children)
     web, worker = processes["web"].pid, processes["worker"].pid
     assert os.getpriority(os.PRIO_PROCESS, worker) - os.getpriority(os.PRIO_PROCESS, web) == 10
