@@ -53,4 +53,6 @@ def test_the_worker_yields_the_cpu_to_the_web_app(stack):
     """`postrun worker` runs at nice 10 (POSTRUN_WORKER_NICE); gunicorn keeps its priority."""
     processes = dict(stack.supervisor.children)
     web, worker = processes["web"].pid, processes["worker"].pid
-    assert os.getpriority(os.PRIO_PROCESS, worker) - os.getpriority(os.PRIO_PROCESS, web) == 10
+    web_nice = os.getpriority(os.PRIO_PROCESS, web)
+    # Both start at the test runner's niceness; the kernel caps it at 19.
+    assert os.getpriority(os.PRIO_PROCESS, worker) == min(19, web_nice + 10)
