@@ -15,6 +15,7 @@ from datetime import date
 from datetime import timedelta
 from html import escape
 
+from coaching.localtime import MONTHS
 from coaching.localtime import week_start
 from coaching.units import to_units
 from coaching.units import unit_label
@@ -22,7 +23,6 @@ from coaching.units import unit_label
 WEEKS = 12
 WIDTH, HEIGHT = 480, 250
 LEFT, RIGHT, TOP, BOTTOM = 40, 8, 14, 44
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

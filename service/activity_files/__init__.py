@@ -41,6 +41,7 @@ from service.activity_files._common import FileResult
 from service.activity_files._common import Limits
 from service.activity_files._common import RequestBudget
 from service.activity_files._common import human_bytes
+from service.activity_files._common import stated_offset
 
 __all__ = [
     "MB",
@@ -227,13 +228,6 @@ def _from_gpx(name: str, data: bytes, limits: Limits) -> FileResult:
     )
 
 
-def _whole_minutes(seconds: float | None) -> int | None:
-    """A FIT file's local-time offset, to the minute; None if absent, zero or beyond 14 h."""
-    if not seconds or abs(seconds) > 14 * 3600:
-        return None
-    return round(seconds / 60) * 60
-
-
 def _from_fit(name: str, data: bytes, limits: Limits) -> FileResult:
     content = _fit.read(data, limits)
     if content.file_type == "course":
@@ -293,6 +287,6 @@ def _from_fit(name: str, data: bytes, limits: Limits) -> FileResult:
         elevation_gain_m=gain,
         points=content.records,
         skipped_points=skipped,
-        utc_offset_s=_whole_minutes(content.utc_offset_s),
+        utc_offset_s=stated_offset(content.utc_offset_s),
         notes=notes,
     )

@@ -77,6 +77,14 @@ class FileResult:
         return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
+def stated_offset(seconds: float | None) -> int | None:
+    """A file's own UTC offset, to the minute; None if absent, zero (UTC says nothing
+    about the athlete's clock) or beyond the 14 h of any real zone."""
+    if not seconds or abs(seconds) > 14 * 3600:
+        return None
+    return round(seconds / 60) * 60
+
+
 def human_bytes(size: int) -> str:
     if size >= MB:
         return f"{size / MB:.1f} MB".replace(".0 MB", " MB")

@@ -29,6 +29,7 @@ from defusedxml.ElementTree import ParseError
 
 from service.activity_files._common import FileError
 from service.activity_files._common import Limits
+from service.activity_files._common import stated_offset
 from service.activity_files._track import Sample
 
 _DECLARATION = re.compile(rb"""^<\?xml[^>]{0,200}?encoding\s*=\s*["']([A-Za-z0-9._-]{1,40})["']""")
@@ -204,9 +205,7 @@ def utc_offset_s(gpx: gpxpy.gpx.GPX) -> int | None:
     for point in _track_points(gpx):
         if point.time is not None:
             offset = point.time.utcoffset()
-            if not offset or abs(offset.total_seconds()) > 14 * 3600:
-                return None
-            return round(offset.total_seconds() / 60) * 60
+            return stated_offset(offset.total_seconds() if offset is not None else None)
     return None
 
 
