@@ -11,6 +11,7 @@ from typing import Any
 
 import redis
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service import crypto
 from service import logs
@@ -99,6 +100,11 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fla
     if not settings.token_key:
         raise ConfigError("POSTRUN_TOKEN_KEY must be set: it encrypts Strava tokens at rest")
     app = Flask(__name__, template_folder=templates_dir())
+    if settings.proxy_hops:
+        # The webhook limits refused requests per client address, and the cookie's
+        # Secure flag follows the scheme: both must see the client, not the proxy.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.config.from_mapping(
         # Only the embedded default may run without SECRET_KEY: a random one per process.
         SECRET_KEY=settings.secret_key or secrets.token_hex(32),
@@ -150,6 +156,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fla
             budget=RateBudget(redis_client, window_s=settings.rate_window_s),
             window_s=settings.rate_window_s,
             counters=counters,
+            athlete_calls_per_window=settings.athlete_calls_per_window,
         ),
         lock=lock,
         inbox=Inbox(fast_client(redis_client_url(settings.redis_url))),

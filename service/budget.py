@@ -129,6 +129,24 @@ class RateBudget:
             _key, name, _default, left = windows[spent - 1]
             raise BudgetSpent(name, left)
 
+    def reserve_for(self, athlete_id: int, limit: int) -> None:
+        """Take one call from ``athlete_id``'s own share of the short window.
+
+        Events are not signed: whoever learns the subscription id can send creates
+        for a real athlete, and each costs reads until its grace runs out. The share
+        keeps such a flood, or one athlete's burst, from spending every athlete's
+        window. Raises ``BudgetSpent`` when the athlete's share is used up.
+        """
+        now = self.clock()
+        key = f"{self.prefix}:athlete:{athlete_id}:{int(now // self.window_s)}"
+        left = self.window_s - (now % self.window_s)
+        pipe = self.client.pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, int(left) + 60)
+        used = int(pipe.execute()[0])
+        if used > limit:
+            raise BudgetSpent("athlete's 15-minute", left)
+
     def observe(self, headers: Mapping[str, str]) -> None:
         """Bring the counters up to what Strava says it has counted."""
         lowered = {k.lower(): v for k, v in headers.items()}

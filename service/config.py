@@ -84,6 +84,13 @@ class Settings:
     # GPX/FIT uploads on the settings page: largest file, and largest request, in MB.
     upload_max_mb: int = 25
     upload_request_max_mb: int = 25
+    # Reverse proxies in front of the web app that set X-Forwarded-For/-Proto/-Host
+    # (one for the usual HTTPS proxy). 0: trust no such header, use the peer address.
+    proxy_hops: int = 0
+    # Strava calls one athlete's events may make in one short rate window (a third of
+    # Strava's default read window): a flood of forged events for one athlete cannot
+    # spend everyone's budget. 0: the default.
+    athlete_calls_per_window: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -134,6 +141,8 @@ ENV_NAMES = {
     "worker_nice": "POSTRUN_WORKER_NICE",
     "upload_max_mb": "POSTRUN_UPLOAD_MAX_MB",
     "upload_request_max_mb": "POSTRUN_UPLOAD_REQUEST_MAX_MB",
+    "proxy_hops": "POSTRUN_PROXY_HOPS",
+    "athlete_calls_per_window": "POSTRUN_ATHLETE_CALLS_PER_WINDOW",
 }
 # Sizes, counts and periods where 0 means "the default" (a 0 s window or a 0-byte limit
 # would only break things). The processing delay and the re-read age may truly be 0.
@@ -148,6 +157,7 @@ ZERO_IS_DEFAULT = frozenset(
         "rate_window_s",
         "upload_max_mb",
         "upload_request_max_mb",
+        "athlete_calls_per_window",
     }
 )
 

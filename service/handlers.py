@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import logging
 import threading
 import time
@@ -32,7 +33,10 @@ import coaching
 from service import description
 from service.config import Settings
 from service.events import WebhookEvent
+from service.events import storable
+from service.inbox import Entry
 from service.inbox import Inbox
+from service.inbox import Unreadable
 from service.locks import LockBusy
 from service.logs import log_context
 from service.models import Activity
@@ -144,17 +148,18 @@ def check_subscription(deps: Deps, event: WebhookEvent) -> None:
         raise NotOurSubscription(event.subscription_id)
 
 
-def receive_event(deps: Deps, event: WebhookEvent) -> None:
+def receive_event(deps: Deps, event: WebhookEvent, sender: str = "") -> None:
     """Make a webhook event durable: in the Redis inbox, or in the database without Redis.
 
     The inbox is one round trip; a worker moves its entries into the database and
     enqueues them after that commit. If Redis cannot take the event, it is stored
-    and enqueued here instead, so an acknowledged event is never lost.
+    and enqueued here instead, so an acknowledged event is never lost. A ``sender``
+    refused too often lately gets ``SenderBlocked`` (see ``service.inbox``).
     """
     check_subscription(deps, event)
     if deps.inbox is not None:
         try:
-            deps.inbox.put(event, deps.clock())
+            deps.inbox.put(event, deps.clock(), sender)
         except redis.RedisError:
             log.warning("inbox unavailable; storing event %s directly", event.dedupe_key()[:12])
         else:
@@ -162,6 +167,19 @@ def receive_event(deps: Deps, event: WebhookEvent) -> None:
     event_id, fresh = store_event(deps, event, deps.clock())
     if fresh:
         deps.enqueue(event_id)
+
+
+def refuse_sender(deps: Deps, sender: str) -> bool:
+    """Count a refused webhook request; True if ``sender`` is now turned away.
+
+    Without Redis the tally cannot be kept, and the webhook refuses only the request.
+    """
+    if deps.inbox is None:
+        return False
+    try:
+        return deps.inbox.refused(sender)
+    except redis.RedisError:
+        return False
 
 
 def _event_row(deps: Deps, event: WebhookEvent, received_at: float) -> Event:
@@ -218,6 +236,43 @@ def store_events(deps: Deps, batch: list[tuple[WebhookEvent, float]]) -> list[in
         session.commit()
         again = [row.id for row in existing.values() if row.status == "pending"]
         return [row.id for row in fresh] + again
+
+
+def park_entry(deps: Deps, item: Entry | Unreadable, problem: str) -> None:
+    """Keep an inbox entry that cannot be stored normally as a failed event.
+
+    Its text is made storable (``events.storable``), so the row itself cannot fail
+    the way the entry did; ``postrun events --failed`` shows it with the problem.
+    """
+    if isinstance(item, Unreadable):
+        raw = item.raw.decode("utf-8", "backslashreplace")
+        row = Event(
+            dedupe_key=hashlib.sha256(item.raw).hexdigest(),
+            subscription_id=0,
+            object_type="unreadable",
+            object_id=0,
+            aspect_type="",
+            owner_id=0,
+            event_time=0,
+            updates={},
+            received_at=deps.now(),
+            last_error=storable(f"{problem}; entry: {raw}")[:2000],
+        )
+    else:
+        event = item.event
+        row = _event_row(deps, event, item.received_at)
+        row.object_type = storable(event.object_type)[:32]
+        row.aspect_type = storable(event.aspect_type)[:32]
+        row.updates = storable(event.updates)
+        row.last_error = storable(problem)[:2000]
+    row.status = "failed"
+    row.outcome = "parked: could not be stored from the inbox"
+    row.finished_at = deps.now()
+    with deps.session_factory() as session:
+        known = session.scalar(sa.select(Event.id).where(Event.dedupe_key == row.dedupe_key))
+        if known is None:  # a copy that made it in some other way is kept as it is
+            session.add(row)
+            session.commit()
 
 
 def save_subscription_id(deps: Deps, subscription_id: int | None) -> None:
@@ -427,8 +482,7 @@ def park_event(deps: Deps, event_id: int, error: BaseException) -> None:
 def _dispatch(deps: Deps, session: Session, event: Event) -> tuple[str, str]:
     if event.object_type == "athlete":
         if event.aspect_type == "update" and str(event.updates.get("authorized")) == "false":
-            forget_athlete(session, event.owner_id)
-            return "done", "athlete deauthorized: all their data deleted"
+            return _confirm_deauthorization(deps, session, event.owner_id)
         return "ignored", f"athlete {event.aspect_type} needs no action"
     if event.object_type != "activity":
         return "ignored", f"unknown object type {event.object_type!r}"
@@ -467,6 +521,27 @@ def _dispatch(deps: Deps, session: Session, event: Event) -> tuple[str, str]:
         return "ignored", "Strava refused the athlete's token: marked as needing to reconnect"
 
 
+def _confirm_deauthorization(deps: Deps, session: Session, athlete_id: int) -> tuple[str, str]:
+    """Delete an athlete only once Strava confirms they revoked postrun's access.
+
+    Anyone who knows the subscription id can send a deauthorization event, and
+    Strava signs nothing; so ask Strava. A token it refuses (a 401, then a refresh
+    it refuses) confirms the event; a token that still works means it was not
+    Strava's, and nothing is deleted.
+    """
+    athlete = session.get(Athlete, athlete_id)
+    if athlete is None:
+        return "ignored", "unknown athlete"
+    try:
+        _as_athlete(deps, session, athlete, deps.strava.get_athlete)
+    except AccessRevoked:
+        session.rollback()
+        forget_athlete(session, athlete_id)
+        return "done", "athlete deauthorized (confirmed by Strava): all their data deleted"
+    log.warning("deauthorization of athlete %s not confirmed by Strava; kept", athlete_id)
+    return "ignored", "deauthorization not confirmed: Strava still accepts the token; kept"
+
+
 def annotate_activity(
     deps: Deps, session: Session, athlete: Athlete, event: Event
 ) -> tuple[str, str]:
@@ -483,7 +558,8 @@ def annotate_activity(
                 deps, session, athlete, lambda t: deps.strava.get_activity(t, activity_id)
             )
         except NotFound:
-            age = deps.clock() - event.event_time
+            # From our own receipt, not the sender's event_time, which anyone can set.
+            age = (deps.now() - event.received_at).total_seconds()
             if aspect == "create" and age < deps.settings.not_found_grace_s:
                 raise RetryLater(
                     "activity not readable yet", 30.0, deps.settings.not_found_grace_s
@@ -555,10 +631,12 @@ def _as_athlete(deps: Deps, session: Session, athlete: Athlete, action: Callable
     Strava's side mid-task); only a refresh that Strava refuses, or a 401 with a
     token it has just issued, means the athlete really revoked access.
     """
+    deps.strava.charge_athlete(athlete.id)
     tokens = fresh_tokens(deps, session, athlete)
     try:
         return action(tokens)
     except AccessRevoked:
+        deps.strava.charge_athlete(athlete.id)
         return action(fresh_tokens(deps, session, athlete, force=True))
 
 

@@ -159,8 +159,11 @@ class StravaGateway:
         budget: RateBudget | None = None,
         window_s: int = 900,
         counters: Counters | None = None,
+        athlete_calls_per_window: int = 0,
     ) -> None:
         self.client_id = client_id
+        # Calls one athlete's events may make per short window; 0: no cap of its own.
+        self.athlete_calls_per_window = athlete_calls_per_window
         self.client_secret = client_secret
         self.base_url = base_url
         root = logging.getLogger()
@@ -204,6 +207,16 @@ class StravaGateway:
             raise
         self._count("ok")
         return result
+
+    def charge_athlete(self, athlete_id: int) -> None:
+        """Count one call against the athlete's share; ``RateLimited`` if it is spent."""
+        if self.budget is None or not self.athlete_calls_per_window:
+            return
+        try:
+            self.budget.reserve_for(athlete_id, self.athlete_calls_per_window)
+        except BudgetSpent as spent:
+            self._count("athlete_deferred")
+            raise RateLimited(str(spent), spent.retry_after_s) from None
 
     def _count(self, outcome: str) -> None:
         if self.counters is not None:

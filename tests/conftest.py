@@ -83,6 +83,9 @@ def app_settings(database_url):
         strava_verify_token=VERIFY_TOKEN,
         strava_subscription_id=SUBSCRIPTION_ID,
         token_key=TOKEN_KEY,
+        # The per-athlete share lives in Redis, which these settings have none of; it is
+        # tested on a real Redis (tests/integration/test_budget.py).
+        athlete_calls_per_window=0,
     )
 
 
@@ -159,7 +162,12 @@ def running_stack(prefix: str, **options):
                 workdir,
                 log=log,
                 sandbox_args=SANDBOX_ARGS,
-                settings_overrides={**overrides, "database_url": database_url},
+                settings_overrides={
+                    # Like SANDBOX_ARGS: tests spend far more per athlete than a runner.
+                    "athlete_calls_per_window": 10**6,
+                    **overrides,
+                    "database_url": database_url,
+                },
                 **options,
             ) as stack,
         ):

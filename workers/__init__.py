@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -58,7 +59,7 @@ def celery_init_app(app: Flask) -> Celery:
             # After store_events committed; a few task messages for the whole batch.
             enqueue_batch(ids, countdown=deps.settings.processing_delay_s)
 
-        ingestor = Ingestor(deps.inbox, store)
+        ingestor = Ingestor(deps.inbox, store, functools.partial(handlers.park_entry, deps))
         ingestor.start()
         ingestors.append(ingestor)
 

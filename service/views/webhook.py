@@ -17,6 +17,7 @@ from flask import request
 from service import handlers
 from service.events import EventError
 from service.events import parse_event
+from service.inbox import SenderBlocked
 
 bp = Blueprint("webhook", __name__)
 # The answer to every accepted event, built once: this path is measured against a
@@ -55,18 +56,32 @@ def handshake() -> tuple[dict[str, str], int]:
 @bp.post("/webhooks/strava")
 def receive() -> Response | tuple[dict[str, str], int]:
     deps = _deps()
+    sender = request.remote_addr or "unknown"
     limit = deps.settings.webhook_max_bytes
     if request.content_length is not None and request.content_length > limit:
-        return _error(f"body: larger than {limit} bytes", 413)
+        return _refused(deps, sender, f"body: larger than {limit} bytes", 413)
     raw = request.stream.read(limit + 1)
     if len(raw) > limit:
-        return _error(f"body: larger than {limit} bytes", 413)
+        return _refused(deps, sender, f"body: larger than {limit} bytes", 413)
     try:
         event = parse_event(raw)
+        handlers.receive_event(deps, event, sender)
     except EventError as error:
-        return _error(str(error), 400)
-    try:
-        handlers.receive_event(deps, event)
+        return _refused(deps, sender, str(error), 400)
     except handlers.NotOurSubscription:
-        return _error("subscription_id: not this deployment's subscription", 403)
+        # The same answer as any malformed body: a guess learns nothing from its status.
+        return _refused(deps, sender, "subscription_id: not accepted", 400)
+    except SenderBlocked:
+        return _error(TURNED_AWAY, 429)
     return _accepted()
+
+
+TURNED_AWAY = "too many refused requests from this address; try again later"
+
+
+def _refused(
+    deps: handlers.Deps, sender: str, message: str, status: int
+) -> tuple[dict[str, str], int]:
+    if handlers.refuse_sender(deps, sender):
+        return _error(TURNED_AWAY, 429)
+    return _error(message, status)

@@ -134,3 +134,27 @@ def test_workers_sharing_redis_never_overspend(redis_client, clock):
         granted = sum(pool.map(attempt, range(200)))
 
     assert granted == 50
+
+
+def test_one_athletes_share_is_spent_without_touching_anyone_elses(budget, clock):
+    for _ in range(3):
+        budget.reserve_for(7, limit=3)
+    with pytest.raises(BudgetSpent) as spent:
+        budget.reserve_for(7, limit=3)
+
+    assert spent.value.retry_after_s == pytest.approx(450)
+    budget.reserve_for(8, limit=3)  # another athlete's share is whole
+    clock.now += 450  # the next quarter hour gives athlete 7 a fresh share
+    budget.reserve_for(7, limit=3)
+
+
+def test_the_gateway_defers_an_athlete_past_their_share(budget):
+    from service.strava import RateLimited
+    from service.strava import StravaGateway
+
+    gateway = StravaGateway(1, "s", budget=budget, athlete_calls_per_window=2)
+    gateway.charge_athlete(5)
+    gateway.charge_athlete(5)
+
+    with pytest.raises(RateLimited):
+        gateway.charge_athlete(5)

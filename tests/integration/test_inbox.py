@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -52,7 +55,7 @@ def ingest(deps, consumer="test"):
         for event_id in handlers.store_events(deps, batch):
             deps.enqueue(event_id)
 
-    ingestor = Ingestor(deps.inbox, store)
+    ingestor = Ingestor(deps.inbox, store, functools.partial(handlers.park_entry, deps))
     ingestor.consumer = consumer
     deps.inbox.ensure_group()
     return ingestor
@@ -145,3 +148,104 @@ def test_the_webhook_reconnects_once_after_redis_dropped_its_connection(live, re
 
     assert deps.inbox.backlog() == 2
     assert rows(deps) == []  # both went to the inbox, none to the fallback
+
+
+def poison(object_id: int) -> bytes:
+    """An inbox entry as an old release (or a bug) could have left it: a lone surrogate,
+    which no database driver can encode. The door refuses such bodies now."""
+    event = json.dumps(body(object_id, object_type="x", updates={}) | {"received_at": 1.0})
+    return event.replace('"x"', '"\\ud800"').encode()
+
+
+def redeliver(ingestor, monkeypatch):
+    """Make pending entries claimable at once, as after CLAIM_IDLE_MS."""
+    monkeypatch.setattr(inbox_module, "CLAIM_IDLE_MS", 0)
+    ingestor._claimed_at = None
+
+
+def test_a_poison_entry_holds_up_nothing_and_is_parked(live, monkeypatch):
+    app, deps, enqueued = live
+    client = app.test_client()
+    deps.inbox.ensure_group()
+    client.post(URL, json=body(1))
+    deps.inbox.client.xadd(inbox_module.STREAM, {"event": poison(2)})
+    client.post(URL, json=body(3))
+    ingestor = ingest(deps)
+
+    assert ingestor.run_once(block_ms=10) == 3
+
+    # The good entries are stored at once; the bad one waits, pending, for redelivery.
+    assert [row.object_id for row in rows(deps)] == [1, 3]
+    assert deps.inbox.backlog() == 1
+    for _ in range(inbox_module.MAX_DELIVERIES - 1):
+        redeliver(ingestor, monkeypatch)
+        assert ingestor.run_once(block_ms=10) == 1
+
+    assert deps.inbox.backlog() == 0
+    parked = [row for row in rows(deps) if row.object_id == 2]
+    assert [(row.status, row.outcome) for row in parked] == [
+        ("failed", "parked: could not be stored from the inbox")
+    ]
+    assert parked[0].object_type == "\\ud800"  # made storable, visibly
+    assert "failed 3 times" in parked[0].last_error
+    assert len(enqueued) == 2  # a parked event is not processed
+
+
+def test_an_unreadable_entry_is_parked_at_once(live):
+    app, deps, _enqueued = live
+    deps.inbox.ensure_group()
+    deps.inbox.client.xadd(inbox_module.STREAM, {"event": b"{not json \x00"})
+    deps.inbox.client.xadd(inbox_module.STREAM, {"event": b'{"object_type": 1}'})
+    app.test_client().post(URL, json=body(4))
+
+    assert ingest(deps).run_once(block_ms=10) == 3
+
+    assert deps.inbox.backlog() == 0
+    assert sorted((row.object_type, row.status) for row in rows(deps)) == [
+        ("activity", "pending"),
+        ("unreadable", "failed"),
+        ("unreadable", "failed"),
+    ]
+
+
+def test_entries_stay_pending_while_the_database_is_away(live, monkeypatch):
+    """Nothing is parked, nor acknowledged, while every store fails."""
+    app, deps, _enqueued = live
+    deps.inbox.ensure_group()
+    app.test_client().post(URL, json=body(5))
+    ingestor = ingest(deps)
+
+    def away(_entries):
+        raise ConnectionError("database away")
+
+    def park_fails(_item, _problem):
+        raise ConnectionError("database away")
+
+    ingestor.store, ingestor.park = away, park_fails
+    for _ in range(inbox_module.MAX_DELIVERIES + 1):
+        redeliver(ingestor, monkeypatch)
+        with contextlib.suppress(ConnectionError):  # raised once parking is tried
+            ingestor.run_once(block_ms=10)
+
+    assert deps.inbox.backlog() == 1
+    ingestor.store, ingestor.park = ingest(deps).store, ingest(deps).park
+    redeliver(ingestor, monkeypatch)
+    assert ingestor.run_once(block_ms=10) == 1
+    assert [(row.object_id, row.status) for row in rows(deps)] == [(5, "pending")]
+
+
+def test_a_sender_refused_too_often_is_turned_away(live):
+    app, deps, _enqueued = live
+    client = app.test_client()
+    for _ in range(inbox_module.FAILURES_PER_WINDOW - 1):
+        assert client.post(URL, json=body(1, subscription_id=7)).status_code == 400
+    assert client.post(URL, json=body(1, subscription_id=7)).status_code == 429
+
+    # Now even a right guess learns nothing, and other senders are not affected.
+    turned_away = client.post(URL, json=body(1))
+    other = client.post(URL, json=body(1), environ_base={"REMOTE_ADDR": "203.0.113.9"})
+
+    assert turned_away.status_code == 429
+    assert "too many refused requests" in turned_away.get_json()["error"]
+    assert other.status_code == 200
+    assert deps.inbox.backlog() == 1

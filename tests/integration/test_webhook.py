@@ -132,8 +132,6 @@ class TestEvents:
         "changes",
         [
             {"owner_id": 999},  # an athlete we do not know
-            {"aspect_type": "explode"},
-            {"object_type": "club"},
             {"object_type": "athlete", "aspect_type": "update", "updates": {"authorized": "false"}},
         ],
     )
@@ -143,11 +141,12 @@ class TestEvents:
         assert response.status_code == 200
         assert len(stored(deps)) == 1
 
-    def test_other_subscription_is_refused_and_not_stored(self, client, deps, enqueued):
+    def test_other_subscription_is_refused_like_a_malformed_body(self, client, deps, enqueued):
         response = client.post(URL, json=event(subscription_id=1))
 
-        assert response.status_code == 403
-        assert "subscription_id" in response.get_json()["error"]
+        # The status of a malformed body: a guessed id is not told apart by a 403.
+        assert response.status_code == 400
+        assert response.get_json()["error"].startswith("subscription_id:")
         assert stored(deps) == []
         assert enqueued == []
 
@@ -214,7 +213,7 @@ def test_no_body_ever_gets_a_server_error(client, deps, body):
 
     response = client.post(URL, data=json.dumps(body), content_type="application/json")
 
-    assert response.status_code in (200, 400, 403)
+    assert response.status_code in (200, 400)
     assert response.is_json
 
 
@@ -237,5 +236,5 @@ def test_a_recreated_subscription_is_accepted_at_once(app_settings, enqueued):
         session.commit()
 
     assert client.post(URL, json=event(subscription_id=2, object_id=2)).status_code == 200
-    assert client.post(URL, json=event(subscription_id=1, object_id=3)).status_code == 403
+    assert client.post(URL, json=event(subscription_id=1, object_id=3)).status_code == 400
     app.extensions["postrun.engine"].dispose()
