@@ -36,6 +36,21 @@ def log_context(**ids: Any) -> Iterator[None]:
         _context.reset(token)
 
 
+# C0 and C1 control characters and DEL, written as escapes in text lines: a value
+# from a request (an event field, a file name) must not start a fake log line,
+# hide one behind a carriage return, or send a terminal escape sequence.
+_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+def escape(text: str) -> str:
+    """``text`` on one line, printable, and encodable as UTF-8 (lone surrogates escaped)."""
+    return text.translate(_ESCAPES).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _encodable(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         for key, value in (_context.get() or {}).items():
@@ -58,7 +73,8 @@ class JsonFormatter(logging.Formatter):
                 data[key] = value
         if record.exc_info:
             data["exception"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, default=str)
+        # json.dumps escapes control characters; a lone surrogate it would pass through.
+        return _encodable(json.dumps(data, ensure_ascii=False, default=str))
 
 
 class TextFormatter(logging.Formatter):
@@ -66,13 +82,13 @@ class TextFormatter(logging.Formatter):
         ids = " ".join(
             f"{key}={getattr(record, key)}" for key in CONTEXT_KEYS if getattr(record, key, None)
         )
-        line = (
-            f"{self.formatTime(record)} {record.levelname:7} {record.name}: {record.getMessage()}"
-        )
+        message = escape(record.getMessage())
+        line = f"{self.formatTime(record)} {record.levelname:7} {record.name}: {message}"
         if ids:
-            line = f"{line} [{ids}]"
+            line = f"{line} [{escape(ids)}]"
         if record.exc_info:
-            line = f"{line}\n{self.formatException(record.exc_info)}"
+            # A traceback spans lines by nature; only its text is made encodable.
+            line = f"{line}\n{_encodable(self.formatException(record.exc_info))}"
         return line
 
 

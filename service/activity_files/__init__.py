@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
 
 from coaching import Run
 from service.activity_files import _fit
@@ -85,7 +84,10 @@ def read_path(path: str | os.PathLike[str], limits: Limits | None = None) -> Fil
 def read_bounded(path: str | os.PathLike[str], limits: Limits) -> bytes:
     """The file's bytes, refused before reading when it is larger than ``max_bytes``."""
     try:
-        with Path(path).open("rb") as handle:
+        # Non-blocking, so that opening a FIFO (or a device) cannot wait for a writer;
+        # it is refused below as not a regular file. Reads of a regular file never block.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as handle:
             info = os.fstat(handle.fileno())
             if not stat.S_ISREG(info.st_mode):
                 raise FileError("not a regular file")

@@ -70,6 +70,9 @@ def decode(data: bytes) -> str:
         info = codecs.lookup(codec)
     except LookupError:
         raise FileError(f"the file declares an unknown encoding {codec!r}") from None
+    # Python also names transforms (rot13, zlib, base64, uu) as codecs; XML means text.
+    if not getattr(info, "_is_text_encoding", True):
+        raise FileError(f"the file declares {codec!r}, which is not a text encoding")
     try:
         text = data.decode(info.name)
     except UnicodeDecodeError as error:
@@ -78,6 +81,8 @@ def decode(data: bytes) -> str:
             f"not valid {codec} text: byte 0x{bad} at offset {error.start} "
             "(is the encoding in the XML declaration right?)"
         ) from None
+    except (UnicodeError, ValueError) as error:  # punycode and its kind fail otherwise
+        raise FileError(f"cannot be read as {codec} text ({error})") from None
     return text.removeprefix("\ufeff")
 
 
@@ -194,7 +199,13 @@ def utc(moment: datetime | None) -> datetime | None:
         return None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        # gpxpy keeps an offset such as +99:99 that no real clock has, and year 1 or 9999
+        # with an offset cannot move to UTC.
+        local = moment.replace(tzinfo=None).isoformat()  # the offset is what is wrong
+        raise FileError(f"a point's time ({local}, with its offset) has no place in UTC") from None
 
 
 def utc_offset_s(gpx: gpxpy.gpx.GPX) -> int | None:

@@ -235,6 +235,36 @@ def test_unknown_declared_encoding():
     refused(text.encode(), "unknown encoding 'x-made-up'")
 
 
+@pytest.mark.parametrize(
+    ("codec", "match"),
+    [
+        ("rot13", "'rot13', which is not a text encoding"),
+        ("zlib_codec", "'zlib_codec', which is not a text encoding"),
+        ("base64", "'base64', which is not a text encoding"),
+        ("punycode", "cannot be read as punycode text"),
+    ],
+)
+def test_codecs_that_are_not_text_encodings_are_refused(codec, match):
+    text = gpx(points(3)).replace('encoding="UTF-8"', f'encoding="{codec}"')
+    refused(text.encode(), match)
+
+
+@pytest.mark.parametrize("offset", ["+99:99", "-24:00", "+24:30"])
+def test_an_offset_no_clock_has_is_refused(offset):
+    text = gpx(points(61)).replace("Z</time>", f"{offset}</time>")
+    refused(text.encode(), "has no place in UTC")
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    import os
+
+    fifo = tmp_path / "run.gpx"
+    os.mkfifo(fifo)
+
+    with pytest.raises(FileError, match="not a regular file"):
+        read_path(fifo)
+
+
 # --- coordinates and times ---------------------------------------------------
 
 

@@ -51,3 +51,26 @@ def test_text_lines_are_readable():
         line = TextFormatter().format(record())
 
     assert line.endswith("service.handlers: handled [event_id=7]")
+
+
+def test_text_lines_escape_what_a_request_could_smuggle_in():
+    hostile = "title\nERROR forged line\r\x1b[31mred\x00\x85 \ud800 café"
+
+    line = TextFormatter().format(record(f"event type {hostile!s}"))
+
+    assert "\n" not in line
+    assert "\r" not in line
+    assert "\x1b" not in line
+    assert "\\x0a" in line
+    assert "\\x1b[31m" in line
+    assert "\\ud800" in line
+    assert "café" in line  # ordinary text stays as it is
+    line.encode("utf-8")  # a lone surrogate would make the handler fail here
+
+
+def test_json_lines_are_encodable_with_a_lone_surrogate():
+    line = JsonFormatter().format(record("object type \ud800\x00"))
+
+    line.encode("utf-8")
+    assert "\x00" not in line  # as the escape \u0000
+    assert json.loads(line)["message"] == "object type \ud800\x00"  # JSON escapes, read back
