@@ -94,7 +94,7 @@ def create_app(config: SandboxConfig | None = None) -> Flask:
     The state is ``app.extensions["strava_sandbox"]`` (a :class:`SandboxState`);
     :class:`sandbox.SandboxServer` uses it to wait for webhook deliveries and to stop.
     """
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # the pages carry their own small style
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep Strava's key order
     app.extensions[EXTENSION] = SandboxState(config or SandboxConfig())
     app.before_request(strava_gate)
