@@ -50,8 +50,9 @@ DETAILED_ONLY_KEYS = frozenset(
     }
 )
 
-# The deprecated ``type`` for sport types that ActivityType lacks (swagger: ActivityType
-# has Run and Ride but no TrailRun or MountainBikeRide).
+# The deprecated ``type`` for sport types that ActivityType lacks: it has Run and Ride
+# but no TrailRun or MountainBikeRide
+# (https://developers.strava.com/docs/reference/#api-models-ActivityType).
 LEGACY_TYPE = {
     "TrailRun": "Run",
     "MountainBikeRide": "Ride",
@@ -188,7 +189,8 @@ def new_activity(
             "description": "",
             "map": {"id": f"a{activity_id}", "polyline": "", "resource_state": 3},
             "embed_token": secrets.token_hex(20),
-            # In the swagger's DetailedActivity example but not in the 2018 template.
+            # In DetailedActivity (https://developers.strava.com/docs/reference/) but not in
+            # the 2018 template.
             "partner_brand_tag": None,
             "highlighted_kudosers": [],
             "segment_leaderboard_opt_out": False,
