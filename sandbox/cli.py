@@ -39,10 +39,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--webhook-retry-delay", type=float, default=defaults.webhook_retry_delay_s)
     add(
+        "--consent",
+        choices=("auto", "page"),
+        default="auto" if defaults.auto_approve else "page",
+        help="auto: /oauth/authorize approves at once (the tests' default); page: it shows "
+        "a consent page where a person picks an athlete and the scopes",
+    )
+    add(
         "--no-auto-approve",
-        dest="auto_approve",
-        action="store_false",
-        help="show a consent page at /oauth/authorize instead of redirecting at once",
+        dest="consent",
+        action="store_const",
+        const="page",
+        help="as --consent page",
     )
     add("--access-log", action="store_true", help="log every request to stderr")
     return parser
@@ -63,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         rotate_refresh_tokens=args.rotate_refresh_tokens,
         webhook_retry_delay_s=args.webhook_retry_delay,
-        auto_approve=args.auto_approve,
+        auto_approve=args.consent == "auto",
     )
     stop = threading.Event()
 
@@ -85,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pass
     finally:
         server.stop()
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
     print("Strava sandbox stopped", file=sys.stderr, flush=True)
     return 0

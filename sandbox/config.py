@@ -7,13 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 
-# Strava's default per-application limits (strava-api.md, section 3).
+# Strava's default per-application limits, https://developers.strava.com/docs/rate-limits/.
 OVERALL_LIMIT_15MIN = 200
 OVERALL_LIMIT_DAILY = 2000
 READ_LIMIT_15MIN = 100
 READ_LIMIT_DAILY = 1000
 
-# "Access tokens expire six hours after they are created" (Strava authentication docs).
+# "Access tokens expire six hours after they are created"
+# (https://developers.strava.com/docs/authentication/).
 ACCESS_TOKEN_LIFETIME_S = 6 * 3600
 # A refresh hands out a new access token only when the current one has this long or less left.
 REFRESH_REUSE_MARGIN_S = 3600
@@ -39,5 +40,7 @@ class SandboxConfig:
     rotate_refresh_tokens: bool = True
     webhook_retry_delay_s: float = 0.5
     webhook_timeout_s: float = 2.0
+    # True (``--consent auto``): GET /oauth/authorize approves at once, as tests need;
+    # False (``--consent page``): it shows the consent page and only a POST decides.
     auto_approve: bool = True
     clock: Callable[[], float] = field(default=time.time, repr=False)

@@ -68,7 +68,6 @@ class SandboxServer:
         self._server = make_server(
             self.host, self.port, self.app, threaded=True, request_handler=self._handler
         )
-        self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},

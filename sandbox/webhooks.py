@@ -14,6 +14,7 @@ import requests
 log = logging.getLogger(__name__)
 
 # "Event pushes are retried (up to a total of three attempts) if a 200 is not returned."
+# (https://developers.strava.com/docs/webhooks/)
 MAX_ATTEMPTS = 3
 
 
@@ -21,7 +22,9 @@ def new_http_session() -> requests.Session:
     """A session that ignores proxy and CA settings from the environment.
 
     Callbacks live on loopback in tests and demos; an exported HTTP(S)_PROXY or
-    REQUESTS_CA_BUNDLE must not redirect or break them (platform-notes.md).
+    REQUESTS_CA_BUNDLE must not redirect or break them. requests reads those variables
+    only when ``trust_env`` is true, see
+    https://requests.readthedocs.io/en/latest/api/#requests.Session.trust_env.
     """
     session = requests.Session()
     session.trust_env = False

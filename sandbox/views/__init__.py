@@ -1,0 +1,1 @@
+"""The sandbox's blueprints: ``front`` (HTML pages), ``oauth``, ``api`` and ``control``."""
