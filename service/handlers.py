@@ -560,10 +560,10 @@ def annotate_activity(
         except NotFound:
             # From our own receipt, not the sender's event_time, which anyone can set.
             age = (deps.now() - event.received_at).total_seconds()
-            if aspect == "create" and age < deps.settings.not_found_grace_s:
-                raise RetryLater(
-                    "activity not readable yet", 30.0, deps.settings.not_found_grace_s
-                ) from None
+            grace = deps.settings.not_found_grace_s
+            if aspect == "create" and age < grace:
+                # Every 30 s within the grace (more often only if the grace is short).
+                raise RetryLater("activity not readable yet", min(30.0, grace / 3), grace) from None
             return "ignored", "activity not found on Strava"
         if data.athlete_id and data.athlete_id != athlete.id:
             return "ignored", "activity belongs to another athlete"

@@ -165,6 +165,9 @@ def running_stack(prefix: str, **options):
                 settings_overrides={
                     # Like SANDBOX_ARGS: tests spend far more per athlete than a runner.
                     "athlete_calls_per_window": 10**6,
+                    # A 404 after a create is retried for seconds, not minutes: a test
+                    # that announces an activity Strava does not have ends quickly.
+                    "not_found_grace_s": 3,
                     **overrides,
                     "database_url": database_url,
                 },

@@ -217,6 +217,8 @@ def test_revoked_token_marks_the_athlete_for_reconnection(stack, athlete):
 
 
 def test_unknown_activity_and_unknown_athlete_are_ignored(stack, athlete):
+    """The not-found grace counts from receipt (the event_time of 1 buys nothing): the
+    stack's grace is a few seconds (tests/conftest.py), after which the event ends."""
     with db(stack) as session:
         subscription = stack.deps.subscription_id(session)
     bodies = [
