@@ -531,7 +531,10 @@ def _confirm_deauthorization(deps: Deps, session: Session, athlete_id: int) -> t
     """
     athlete = session.get(Athlete, athlete_id)
     if athlete is None:
-        return "ignored", "unknown athlete"
+        # Already forgotten (a disconnect from the settings page comes back as this
+        # event): sweep up what arrived meanwhile, this event included.
+        forget_athlete(session, athlete_id)
+        return "done", "athlete already forgotten"
     try:
         _as_athlete(deps, session, athlete, deps.strava.get_athlete)
     except AccessRevoked:
