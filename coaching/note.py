@@ -53,7 +53,7 @@ def _day(day: date) -> str:
 
 def minutes(seconds: float) -> str:
     total = round(seconds / 60)
-    return f"{total} min" if total < 120 else f"{total // 60} h {total % 60:02d}"
+    return f"{total} min" if total < 60 else f"{total // 60} h {total % 60:02d}"
 
 
 def _minutes_range(low: float, high: float) -> str:
@@ -106,22 +106,27 @@ def why(week: WeekPlan | Volume) -> str:
 
 def _target(week: WeekPlan | Volume, units: str) -> str | None:
     if isinstance(week, Volume):
-        target_m, target_s, time_based = week.week_target_m, week.week_target_s, week.time_based
+        target_m, target_s = week.week_target_m, week.week_target_s
     else:
-        target_m, target_s, time_based = week.target_m, week.target_s, week.time_based
+        target_m, target_s = week.target_m, week.target_s
     if target_m is None:
         return None
-    if time_based and target_s is not None:
-        return f"{_minutes_range(*target_s)} (about {format_range(*target_m, units)})"
+    if target_s is not None:
+        return f"{_minutes_range(*target_s)} on your feet (about {format_range(*target_m, units)})"
     return format_range(*target_m, units)
 
 
 def week_line(volume: Volume, units: str) -> str:
     """What this week asks for and what is done so far, in minutes too when time-based."""
     done = f"{format_amount(volume.week_done_m, units)} {unit_label(units)}"
+    target = _target(volume, units)
+    if volume.time_based and volume.week_target_s is not None and volume.plan != "race_week":
+        return (
+            f"This week: {minutes(volume.week_time_s)} of {_minutes_range(*volume.week_target_s)}"
+            f" on your feet, {done} so far ({why(volume)})."
+        )
     if volume.time_based:
         done = f"{minutes(volume.week_time_s)}, {done}"
-    target = _target(volume, units)
     if target is None:
         if volume.plan == "restart":
             return f"This week: {done} so far. Welcome back: a weekly target follows this week."

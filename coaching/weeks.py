@@ -38,6 +38,9 @@ CLIMB_WINDOW = 6  # how many weeks after a dip the steps can still run
 REBUILD_STEPS = (0.5, 0.75, 0.9, 1.0)  # docs/coaching.md#breaks
 RESTART_STEPS = (0.3, 0.45, 0.6, 0.75, 0.9, 1.0)
 STEP_FLOOR = 0.9  # each step's range is 90-100 % of it
+# A step counts as done at 80 % of it: the longest-run cap can hold a runner a little
+# under the range, and that runner still moves on.
+STEP_DONE = 0.8
 SHORT_BREAK_DAYS = 31
 RECOVER = (0.5, 0.7)  # of the 4-week average (docs/coaching.md#races-and-tapers)
 # Bosquet 2007: volume down 41-60 % by race week, over two to three weeks.
@@ -135,7 +138,8 @@ def _dip(v: list[float | None], runs: Sequence[Run], monday: date) -> tuple[str,
         if old <= 0:
             return None
         days = _gap_days(runs, monday - (start + 1) * WEEK, monday)
-        return ("restart" if days > SHORT_BREAK_DAYS else "rebuild"), old, days
+        best = highest(v, 0, end + 1)
+        return ("restart" if days > SHORT_BREAK_DAYS else "rebuild"), old, days, best
     return None
 
 
@@ -150,7 +154,7 @@ def _step(
     if old <= 0:
         return None
     for number, step in enumerate(steps, start=1):
-        if last < STEP_FLOOR * step * old:
+        if last < STEP_DONE * step * old:
             return number, _scaled((STEP_FLOOR * step, step), old)
     return None
 
@@ -195,9 +199,10 @@ def _plan(
             break
     dip = _dip(v, runs, monday)
     if dip is not None and last is not None:
-        plan, old, days = dip
+        plan, old, days, best = dip
         steps = RESTART_STEPS if plan == "restart" else REBUILD_STEPS
-        found = _step(steps, last, old)
+        # Steps never go back: the best week since the dip says how far the runner got.
+        found = _step(steps, best, old)
         if found is not None:
             number, target = found
             extra: dict[str, object] = {"break_days": days, "step": number}
@@ -210,7 +215,7 @@ def _plan(
         return ("restart" if has_weeks else "build"), None, {}
     if last is not None and last > (1 + JUMP) * highest(v, 1) > 0:
         return "hold", _scaled(HOLD, last), {}
-    if _cutback_due(v):
+    if dip is None and _cutback_due(v):
         return "cutback", _scaled(CUTBACK, normal), {}
     return "build", _scaled(BUILD, normal), {}
 
