@@ -134,6 +134,8 @@ def week_line(volume: Volume, units: str) -> str:
     if volume.plan == "race_week":
         before = f"{format_amount(volume.pre_race_m, units)} {unit_label(units)}"
         return f"Race week: {before} of {target} before race day; keep it light."
+    if not volume.time_based:
+        done = format_amount(volume.week_done_m, units)  # "18 of 40–44 km"
     return f"This week: {done} of {target} ({why(volume)})."
 
 

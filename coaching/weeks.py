@@ -38,9 +38,9 @@ CLIMB_WINDOW = 6  # how many weeks after a dip the steps can still run
 REBUILD_STEPS = (0.5, 0.75, 0.9, 1.0)  # docs/coaching.md#breaks
 RESTART_STEPS = (0.3, 0.45, 0.6, 0.75, 0.9, 1.0)
 STEP_FLOOR = 0.9  # each step's range is 90-100 % of it
-# A step counts as done at 80 % of it: the longest-run cap can hold a runner a little
+# A step counts as done at 85 % of it: the longest-run cap can hold a runner a little
 # under the range, and that runner still moves on.
-STEP_DONE = 0.8
+STEP_DONE = 0.85
 SHORT_BREAK_DAYS = 31
 RECOVER = (0.5, 0.7)  # of the 4-week average (docs/coaching.md#races-and-tapers)
 # Bosquet 2007: volume down 41-60 % by race week, over two to three weeks.
