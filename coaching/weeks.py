@@ -120,8 +120,10 @@ def _gap_days(runs: Sequence[Run], since: date, monday: date) -> int:
     return longest
 
 
-def _dip(v: list[float | None], runs: Sequence[Run], monday: date) -> tuple[str, float, int] | None:
-    """A recent dip (two or more off weeks): (plan, old level, days off), if any."""
+def _dip(
+    v: list[float | None], runs: Sequence[Run], monday: date
+) -> tuple[str, float, int, float] | None:
+    """A recent dip (two or more off weeks): (plan, old level, days off, best week since)."""
 
     def off(k: int) -> bool:
         value = v[k]
