@@ -40,7 +40,7 @@ STAND_IN_CUES = {
 LOAD = {
     "gym": "a weight you can lift 10 times comfortably",
     "band": "a heavy resistance band",
-    "none": "your body weight",
+    "none": "body weight only",
 }
 
 # (exercise, equipment, advanced) -> variation. Standard gym versions and all
