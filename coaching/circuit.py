@@ -1,39 +1,56 @@
 """The back circuit from the coach's article, by equipment and level, and how it progresses.
 
-Source: the coach's article (``/work/shared/seed/back-to-basics.txt``): three
-exercises, a row, a cobra and a rear-delt fly, three sets of ten after the run,
-with advanced versions of each. The wording here is ours.
+Source: the coach's article "Back to Basics": a row, a cobra and a rear-delt fly,
+three sets of ten after the run, with an advanced version of each. The wording here
+is ours; the rules are in docs/coaching.md#the-circuit.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from datetime import timedelta
 
-from coaching.history import Timeline
 from coaching.model import AthleteSettings
+from coaching.model import Run
 
 ROW, COBRA, FLY = "row", "cobra", "rear_delt_fly"
 
-# Cues from the article, in our words: drive the elbow up and squeeze the middle of
-# the back, hold 1 s; lift the chest with the back, not the arms, hold 2 s; arms up
-# to parallel with soft elbows, then lower slowly.
+# Cues from the article, in our words: elbow up towards the ceiling, squeeze the
+# middle of the back, hold 1 s, lower slow and controlled; lift the chest with the
+# back, not the arms, hold 2 s; arms up to parallel with soft elbows, lower slowly.
 CUES = {
-    ROW: "elbow in, drive it up, squeeze mid-back, hold 1 s",
+    ROW: "elbow in, pull it up, squeeze mid-back, hold 1 s, lower slowly",
     COBRA: "lift your chest with your back, not your arms, hold 2 s",
     FLY: "arms up to parallel, soft elbows, lower slowly",
 }
-# The article's seated band row has its own cues: sit tall, elbows by the sides,
-# shoulder blades together, and do not let the band snap back.
+# The article's seated band row: sit tall, elbows by the sides, shoulder blades
+# together, hold 1 s, and do not let the band snap back.
 BAND_ROW_CUE = "sit tall, elbows by your sides, squeeze, hold 1 s, ease back"
+ADVANCED_ROW_CUE = "hips square, one elbow up at a time, hold 1 s, lower slowly"
+# Stand-ins without equipment pull horizontally or lie face down: their own cues.
+STAND_IN_CUES = {
+    (ROW, False): "lean back from the frame, pull your chest to your hands, hold 1 s, lower slowly",
+    (ROW, True): "hips square, pull one elbow back at a time, squeeze mid-back",
+    (FLY, False): "face down, arms out in a T, thumbs up, lift, hold 1 s, lower slowly",
+    (FLY, True): "face down, arms out in a T, thumbs up, lift, hold 3 s, lower slowly",
+}
+# The article's load guidance: a weight you can comfortably lift 10 times; at home,
+# a heavy resistance band.
+LOAD = {
+    "gym": "a weight you can lift 10 times comfortably",
+    "band": "a heavy resistance band",
+    "none": "body weight only",
+}
 
 # (exercise, equipment, advanced) -> variation. Standard gym versions and all
-# advanced gym versions are the article's; band versions follow its home seated row,
-# and Lopes 2019 (peers-and-evidence.md §C.3) found bands give similar strength
-# gains. Without equipment the entries are bodyweight stand-ins and say so.
+# advanced gym versions are the article's; band versions follow its home seated row
+# (bands give similar strength gains: docs/coaching.md#equipment). Without equipment
+# the entries are body-weight stand-ins and say so.
 VARIATIONS: dict[tuple[str, str, bool], str] = {
     (ROW, "gym", False): "One-arm dumbbell row, braced on a bench",
     (ROW, "band", False): "Seated band row, band round a table leg",
-    (ROW, "none", False): "Door-frame row (bodyweight stand-in)",
+    (ROW, "none", False): "Door-frame row (body-weight stand-in)",
     (ROW, "gym", True): "Plank row, dumbbells, alternating arms",
     (ROW, "band", True): "Plank row, band anchored low, alternating arms",
     (ROW, "none", True): "Plank with alternating elbow pulls (stand-in)",
@@ -41,15 +58,16 @@ VARIATIONS: dict[tuple[str, str, bool], str] = {
     (COBRA, "band", False): "Cobra, lying face down on the floor",
     (COBRA, "none", False): "Cobra, lying face down on the floor",
     (COBRA, "gym", True): "Cobra over a fitness ball, hands on the floor",
-    # §C.3's ladder lengthens the lever with the arms reaching forward when no ball is at hand.
+    # Without a ball, arms reaching forward lengthen the lever instead.
     (COBRA, "band", True): "Cobra with arms reaching forward (ball stand-in)",
     (COBRA, "none", True): "Cobra with arms reaching forward (ball stand-in)",
     (FLY, "gym", False): "Rear-delt fly, dumbbells, bent over at 45°",
     (FLY, "band", False): "Band rear-delt fly, band underfoot, bent at 45°",
-    (FLY, "none", False): "Bent-over reverse fly, empty hands (stand-in)",
+    # Empty-handed flies load almost nothing; lying face down, the arms lift their own weight.
+    (FLY, "none", False): "Face-down T-raise (body-weight stand-in)",
     (FLY, "gym", True): "Rear-delt fly seated, bent over on a bench",
     (FLY, "band", True): "Band rear-delt fly seated, bent over on a bench",
-    (FLY, "none", True): "Seated bent-over reverse fly, 2 s pause (stand-in)",
+    (FLY, "none", True): "Face-down T-raise, 3 s hold (stand-in)",
 }
 
 
@@ -63,28 +81,18 @@ class Stage:
     advanced: bool
 
 
-# ACSM 2009 double progression (peers-and-evidence.md §C.3): add repetitions at the
-# same difficulty, then move to a harder version and reset the reps. The article
-# prescribes 3 x 10 and offers advanced versions; a 2 x 10 start eases newcomers in.
-# Each rung is harder than the one before: a harder variation outranks reps.
+# ACSM 2009 double progression (docs/coaching.md#progression): more repetitions at
+# the same difficulty, then a harder version with the repetitions reset. Everyone
+# starts at the article's 3 x 10; each rung is harder than the one before.
 LADDER = (
-    Stage("starter", 2, 10, advanced=False),
     Stage("standard", 3, 10, advanced=False),
     Stage("standard_plus", 3, 12, advanced=False),
     Stage("advanced", 3, 10, advanced=True),
 )
-STANDARD, ADVANCED = LADDER[1], LADDER[3]
-# Under level=auto the rung follows mileage and consistency (our convention on top
-# of ACSM's rule, since we cannot see the reps done). A rung needs an average of
-# two runs a week and an average weekly distance, both over its number of weeks
-# (counted over the whole span, so a weekly routine counts the same wherever the
-# 7-day blocks fall). ACSM's novices train 2-3 days a week (§C.3).
-RUNS_PER_WEEK = 2
-AUTO_RULES = (  # (rung, weeks, average weekly distance over those weeks in metres)
-    (3, 6, 30_000.0),
-    (2, 4, 20_000.0),
-    (1, 2, 10_000.0),
-)
+STANDARD, STANDARD_PLUS, ADVANCED = LADDER
+# Up a rung after six sessions on it; down one after four weeks without a circuit.
+SESSIONS_PER_RUNG = 6
+LAYOFF = timedelta(days=28)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -100,44 +108,64 @@ class Exercise:
 class Circuit:
     stage: Stage
     exercises: tuple[Exercise, ...]
+    sessions_done: int = 0
+    load: str = ""
 
     def to_dict(self) -> dict[str, object]:
         return {
             "sets": self.stage.sets,
             "reps": self.stage.reps,
             "level": self.stage.name,
+            "load": self.load,
+            "sessions_done": self.sessions_done,
             "exercises": [dataclasses.asdict(e) for e in self.exercises],
         }
 
 
-def auto_stage(timeline: Timeline) -> Stage:
-    """The rung for level=auto: it rises with weekly distance and regular running."""
-    for rung, weeks, metres in AUTO_RULES:
-        days = 7 * weeks
-        regular = timeline.runs_in_days(days) >= RUNS_PER_WEEK * weeks
-        if regular and timeline.distance(timeline.today, days) / weeks >= metres:
-            return LADDER[rung]
-    return LADDER[0]
+def sessions_before(runs: Sequence[Run], run: Run) -> list[Run]:
+    """The circuits postrun prescribed before ``run`` (stored as ``circuit=True``)."""
+    return sorted((r for r in runs if r.circuit and r.start < run.start), key=lambda r: r.start)
 
 
-def stage_for(settings: AthleteSettings, timeline: Timeline) -> Stage:
+def auto_stage(sessions: Sequence[Run], run: Run) -> Stage:
+    """The rung for level=auto, from the circuits done (oldest first) before ``run``."""
+    rung = count = 0
+    previous = None
+    for moment in [s.start for s in sessions] + [run.start]:
+        if previous is not None and moment - previous >= LAYOFF:
+            rung, count = max(rung - 1, 0), 0
+        previous = moment
+        if moment == run.start:
+            break
+        count += 1
+        if count >= SESSIONS_PER_RUNG and rung < len(LADDER) - 1:
+            rung, count = rung + 1, 0
+    return LADDER[rung]
+
+
+def stage_for(settings: AthleteSettings, sessions: Sequence[Run], run: Run) -> Stage:
     if settings.level == "advanced":
         return ADVANCED
     if settings.level == "standard":
         return STANDARD
-    return auto_stage(timeline)
+    return auto_stage(sessions, run)
 
 
-def prescribe(settings: AthleteSettings, stage: Stage) -> Circuit:
+def _cue(name: str, equipment: str, advanced: bool) -> str:
+    if equipment == "none" and (name, advanced) in STAND_IN_CUES:
+        return STAND_IN_CUES[(name, advanced)]
+    cue = BAND_ROW_CUE if (name, equipment) == (ROW, "band") else CUES[name]
+    return ADVANCED_ROW_CUE if advanced and name == ROW else cue
+
+
+def prescribe(settings: AthleteSettings, stage: Stage, sessions_done: int = 0) -> Circuit:
     """The three exercises for the athlete's equipment at ``stage``."""
     exercises = []
     for name in (ROW, COBRA, FLY):
-        cue = BAND_ROW_CUE if (name, settings.equipment) == (ROW, "band") else CUES[name]
-        if stage.advanced and name == ROW:
-            cue = "hips square, " + CUES[ROW]
+        cue = _cue(name, settings.equipment, stage.advanced)
         variation = VARIATIONS[(name, settings.equipment, stage.advanced)]
         exercises.append(Exercise(name, variation, stage.sets, stage.reps, cue))
-    return Circuit(stage, tuple(exercises))
+    return Circuit(stage, tuple(exercises), sessions_done, LOAD[settings.equipment])
 
 
 def difficulty(stage: Stage) -> tuple[bool, int, int]:

@@ -17,7 +17,9 @@ from coaching import localtime
 from coaching.model import EQUIPMENT
 from coaching.model import LEVELS
 from coaching.model import UNITS
+from coaching.model import WORKOUT_TYPES
 from coaching.model import AthleteSettings
+from coaching.model import GoalRace
 from coaching.model import Run
 from coaching.runs import RUN_SPORT_TYPES
 from coaching.suggest import Suggestion
@@ -29,6 +31,8 @@ MAX_DISTANCE_M = 1_000_000.0
 MAX_MOVING_TIME_S = 7 * 24 * 3600
 EARLIEST = date(1990, 1, 1)
 LATEST = date(2100, 1, 1)
+# Strava's workout_type for runs: 0 default, 1 race, 2 long run, 3 workout.
+STRAVA_WORKOUT_TYPES: dict[int, str | None] = {0: None, 1: "race", 2: "long", 3: "workout"}
 
 
 class InputError(ValueError):
@@ -45,7 +49,7 @@ def _choice(athlete: Mapping[str, Any], key: str, options: tuple[str, ...]) -> s
     value = athlete[key]
     if value not in options:
         raise _fail(f"athlete.{key}", f"must be one of {', '.join(options)}")
-    return value
+    return str(value)
 
 
 def parse_settings(raw: Any) -> AthleteSettings:
@@ -68,7 +72,35 @@ def parse_settings(raw: Any) -> AthleteSettings:
         if not localtime.is_zone(raw["timezone"]):
             raise _fail("athlete.timezone", "must be an IANA time zone such as Europe/Paris")
         fields["timezone"] = raw["timezone"]
+    if raw.get("goal_race") is not None:
+        fields["goal_race"] = parse_goal_race(raw["goal_race"])
     return AthleteSettings(**fields)
+
+
+def parse_goal_race(raw: Any) -> GoalRace:
+    """``athlete.goal_race``: {"date": "YYYY-MM-DD", "distance_m": 42195}."""
+    where = "athlete.goal_race"
+    if not isinstance(raw, Mapping):
+        raise _fail(where, 'must be an object like {"date": "2026-10-04", "distance_m": 42195}')
+    for key in ("date", "distance_m"):
+        if key not in raw:
+            raise _fail(f"{where}.{key}", "is missing")
+    day = _date(f"{where}.date", raw["date"])
+    distance = _number(f"{where}.distance_m", raw["distance_m"], MAX_DISTANCE_M)
+    if distance <= 0:
+        raise _fail(f"{where}.distance_m", "must be a number > 0")
+    return GoalRace(day, distance)
+
+
+def parse_workout_type(field: str, value: Any) -> str | None:
+    """Strava's integer (0-3) or one of "race", "long", "workout"; null is an ordinary run."""
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and value in STRAVA_WORKOUT_TYPES:
+        return STRAVA_WORKOUT_TYPES[value]
+    if isinstance(value, str) and value in WORKOUT_TYPES:
+        return value
+    raise _fail(field, 'must be 0, 1, 2, 3 (Strava\'s run types) or "race", "long", "workout"')
 
 
 def _in_range(field: str, day: date) -> None:
@@ -76,17 +108,19 @@ def _in_range(field: str, day: date) -> None:
         raise _fail(field, f"must be between {EARLIEST.isoformat()} and 2099-12-31")
 
 
-def parse_today(raw: Any) -> date | None:
-    if raw is None:
-        return None
+def _date(field: str, raw: Any) -> date:
     if not isinstance(raw, str):
-        raise _fail("today", "must be a date like 2026-03-01")
+        raise _fail(field, "must be a date like 2026-03-01")
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        raise _fail("today", "must be a date like 2026-03-01") from None
-    _in_range("today", day)
+        raise _fail(field, "must be a date like 2026-03-01") from None
+    _in_range(field, day)
     return day
+
+
+def parse_today(raw: Any) -> date | None:
+    return None if raw is None else _date("today", raw)
 
 
 def _number(field: str, value: Any, maximum: float) -> float:
@@ -133,6 +167,9 @@ def parse_run(raw: Any, index: int, zone: str = localtime.UTC_NAME) -> Run:
     if sport_type not in RUN_SPORT_TYPES:
         raise _fail(f"{where}.sport_type", f"must be one of {', '.join(sorted(RUN_SPORT_TYPES))}")
     start, offset = _start(f"{where}.start", raw["start"], zone)
+    circuit = raw.get("circuit", False)
+    if not isinstance(circuit, bool):
+        raise _fail(f"{where}.circuit", "must be true or false")
     return Run(
         id=str(run_id),
         start=start,
@@ -142,6 +179,8 @@ def parse_run(raw: Any, index: int, zone: str = localtime.UTC_NAME) -> Run:
             _number(f"{where}.moving_time_s", raw["moving_time_s"], MAX_MOVING_TIME_S)
         ),
         sport_type=sport_type,
+        workout_type=parse_workout_type(f"{where}.workout_type", raw.get("workout_type")),
+        circuit=circuit,
     )
 
 

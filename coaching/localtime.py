@@ -39,8 +39,10 @@ def zone(name: str) -> tzinfo:
 
 
 def is_zone(name: object) -> bool:
+    if not isinstance(name, str):
+        return False
     try:
-        zone(name)  # type: ignore[arg-type]
+        zone(name)
     except (ValueError, TypeError):
         return False
     return True

@@ -18,6 +18,9 @@ UNITS: tuple[str, ...] = ("metric", "imperial")
 EQUIPMENT: tuple[str, ...] = ("gym", "band", "none")
 LEVELS: tuple[str, ...] = ("auto", "standard", "advanced")
 CIRCUITS_PER_WEEK_RANGE = range(1, 5)
+# Strava's workout_type for runs, as words: 1 race, 2 long run, 3 workout (0 or
+# missing is an ordinary run). See docs/coaching.md#races-and-tapers.
+WORKOUT_TYPES: tuple[str, ...] = ("race", "long", "workout")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -36,13 +39,23 @@ class Run:
     moving_time_s: int
     sport_type: str = "Run"
     utc_offset_s: int = 0
+    # "race", "long", "workout" or None for an ordinary run.
+    workout_type: str | None = None
+    # True when postrun prescribed the back circuit with this run (the pipeline stores it).
+    circuit: bool = False
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None:
             raise ValueError("Run.start must be timezone-aware (UTC)")
         if self.distance_m < 0 or self.moving_time_s < 0:
             raise ValueError("distance and moving time cannot be negative")
+        if self.workout_type is not None and self.workout_type not in WORKOUT_TYPES:
+            raise ValueError(f"workout_type must be one of {', '.join(WORKOUT_TYPES)} or None")
         localtime.check_offset(self.utc_offset_s)
+
+    @property
+    def is_race(self) -> bool:
+        return self.workout_type == "race"
 
     @property
     def local_start(self) -> datetime:
@@ -53,6 +66,18 @@ class Run:
     def day(self) -> date:
         """The run's day in the athlete's own calendar."""
         return localtime.local_day(self.start, self.utc_offset_s)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GoalRace:
+    """The race the athlete is training for: its day on their calendar and its distance."""
+
+    day: date
+    distance_m: float
+
+    def __post_init__(self) -> None:
+        if not self.distance_m > 0:
+            raise ValueError("a goal race needs a distance above zero")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -67,6 +92,8 @@ class AthleteSettings:
     include_volume: bool = True
     # IANA name: the clock on which the note says when the next circuit is due.
     timezone: str = localtime.UTC_NAME
+    # Optional: the taper and race-day rules of docs/coaching.md#races-and-tapers.
+    goal_race: GoalRace | None = None
 
     def __post_init__(self) -> None:
         if self.units not in UNITS:

@@ -1,43 +1,76 @@
 """The note written into the run's description: short, plain text, no blank lines.
 
-At most 700 characters, a few lines, "•" bullets, in the athlete's units.
-Flags are worded as patterns that studies associate with more risk, never as a
-prediction, and the strength work is not sold as injury prevention
-(Toresdahl 2020, peers-and-evidence.md §C.1: a short self-directed programme
-did not cut overuse injuries).
+At most 700 characters, a few lines, "•" bullets, in the athlete's units. Flags are
+worded as patterns that studies link with more injuries, never as a prediction, and
+the strength work is not sold as injury prevention (docs/coaching.md#the-note).
+The load ratio stays out of the text (docs/coaching.md#load-ratio).
 """
 
 from __future__ import annotations
 
+import math
+from datetime import date
 from datetime import datetime
 
 from coaching import localtime
+from coaching import races
 from coaching.circuit import Circuit
+from coaching.units import format_amount
 from coaching.units import format_distance
 from coaching.units import format_range
+from coaching.units import unit_label
 from coaching.volume import Flag
 from coaching.volume import Volume
+from coaching.weeks import WeekPlan
 
 MAX_CHARS = 700
-# The flags that get a line of their own; the break and the cutback explain
-# themselves on the next-week line instead.
-WARNINGS = ("long_run_jump", "two_week_jump", "acwr_high")
-
-
-# Beyond this a percentage says nothing more (a week after a near-empty one can be
-# "up" by a number with hundreds of digits), and the note must stay short.
+# The flags that get a line of their own; the others explain themselves in the plan.
+WARNINGS = ("long_run_jump", "week_jump")
+# Beyond this a percentage says nothing more, and the note must stay short.
 MAX_PERCENT = 10_000
+
+NO_CIRCUIT = {
+    races.RACE: "Race day: no back circuit today.",
+    races.WARM_UP: "Warm-up before your race: no back circuit.",
+    races.AFTER_RACE: "No back circuit so soon after a race: let your body recover.",
+    races.RACE_TOMORROW: "Race tomorrow: no back circuit today.",
+}
 
 
 def _percent(fraction: float) -> str:
-    if fraction * 100 >= MAX_PERCENT:
+    """A rise as a percentage that never reads as the threshold it crossed (10.4%, not 10%)."""
+    value = fraction * 100
+    if value >= MAX_PERCENT:
         return f"over {MAX_PERCENT:,}%"
-    return f"{fraction * 100:.0f}%"
+    if value < 100:
+        return f"{math.ceil(value * 10 - 1e-9) / 10:.1f}%"
+    return f"{math.floor(value):.0f}%"
+
+
+def _day(day: date) -> str:
+    return f"{localtime.WEEKDAYS[day.weekday()]} {day.day} {localtime.MONTHS[day.month - 1]}"
+
+
+def minutes(seconds: float) -> str:
+    total = round(seconds / 60)
+    return f"{total} min" if total < 60 else f"{total // 60} h {total % 60:02d}"
+
+
+def _minutes_range(low: float, high: float) -> str:
+    lo, hi = minutes(low), minutes(high)
+    if lo == hi:
+        return f"about {hi}"
+    if lo.endswith(" min") and hi.endswith(" min"):
+        return f"{lo[:-4]}–{hi}"
+    return f"{lo}–{hi}"
 
 
 def circuit_lines(circuit: Circuit, with_cues: bool = True) -> list[str]:
     stage = circuit.stage
-    lines = [f"Back circuit: {stage.sets} rounds of {stage.reps} reps each"]
+    lines = [
+        f"Back circuit, session {circuit.sessions_done + 1}: {stage.sets} rounds of"
+        f" {stage.reps} reps, {circuit.load}"
+    ]
     for e in circuit.exercises:
         lines.append(f"• {e.variation}: {e.cue}" if with_cues else f"• {e.variation}")
     return lines
@@ -53,32 +86,76 @@ def skipped_line(due: datetime | None, per_week: int, zone: str = localtime.UTC_
     )
 
 
-def volume_line(volume: Volume, units: str) -> str:
-    # "This week" is the athlete's own Monday-to-Sunday week; the other figures are
-    # rolling windows, as the volume maths uses them.
-    line = (
-        f"This week: {format_distance(volume.this_week_m, units)}"
-        f" · last 7 days {format_distance(volume.last_7_days_m, units)}"
-    )
-    if volume.plan != "newcomer":
-        # A newcomer's 4-week average counts weeks before we knew them: left out.
-        line += f" · 4-week avg {format_distance(volume.weekly_average_4w_m, units)}/wk"
-    if volume.acwr is not None:
-        # Gabbett 2016 / Williams 2017 ratio with the Impellizzeri 2020 caveat (§B.2).
-        line += f" · load ratio {volume.acwr:.2f} (7:28 d; a rough, disputed gauge)"
-    return line + "."
+def why(week: WeekPlan | Volume) -> str:
+    """The plan in a few words."""
+    if week.plan == "rebuild":
+        return f"step {week.step} of {week.steps} back to your usual week after a short break"
+    if week.plan == "restart":
+        return f"a cautious restart after a long break, step {week.step} of {week.steps}"
+    if week.plan == "taper" and week.race_day is not None:
+        return f"taper for your race on {_day(week.race_day)}"
+    return {
+        "build": "at most 10% over your best recent week",
+        "hold": "hold steady after last week's big rise",
+        "cutback": "an easier week after three rising weeks",
+        "recover": "an easy week after your race",
+        "taper": "taper for your race",
+        "race_week": "race week: keep it light before race day",
+    }.get(week.plan, week.plan)
 
 
-def next_week_line(volume: Volume, units: str) -> str:
-    span = format_range(*volume.next_week_m, units)
-    why = {
-        "build": "at most +10%: a convention, not a proven limit",
-        "hold": "hold steady for a week after that jump",
-        "newcomer": "a gentle start while your usual week takes shape",
-        "cutback": "an easier week after three build weeks in a row",
-        "restart": f"ease back in after {volume.break_days} days off",
-    }[volume.plan]
-    return f"Next week: {span} ({why})."
+def _target(week: WeekPlan | Volume, units: str) -> str | None:
+    if isinstance(week, Volume):
+        target_m, target_s = week.week_target_m, week.week_target_s
+    else:
+        target_m, target_s = week.target_m, week.target_s
+    if target_m is None:
+        return None
+    if target_s is not None:
+        return f"{_minutes_range(*target_s)} on your feet (about {format_range(*target_m, units)})"
+    return format_range(*target_m, units)
+
+
+def week_line(volume: Volume, units: str) -> str:
+    """What this week asks for and what is done so far, in minutes too when time-based."""
+    done = f"{format_amount(volume.week_done_m, units)} {unit_label(units)}"
+    target = _target(volume, units)
+    if volume.time_based and volume.week_target_s is not None and volume.plan != "race_week":
+        return (
+            f"This week: {minutes(volume.week_time_s)} of {_minutes_range(*volume.week_target_s)}"
+            f" on your feet, {done} so far ({why(volume)})."
+        )
+    if volume.time_based:
+        done = f"{minutes(volume.week_time_s)}, {done}"
+    if target is None:
+        if volume.plan == "restart":
+            return f"This week: {done} so far. Welcome back: a weekly target follows this week."
+        return f"This week: {done} so far; a weekly target follows your first full week."
+    if volume.plan == "race_week":
+        before = f"{format_amount(volume.pre_race_m, units)} {unit_label(units)}"
+        return f"Race week: {before} of {target} before race day; keep it light."
+    if not volume.time_based:
+        done = format_amount(volume.week_done_m, units)  # "18 of 40–44 km"
+    return f"This week: {done} of {target} ({why(volume)})."
+
+
+def cap_line(volume: Volume, units: str) -> str | None:
+    """The longest-run cap, except in weeks that ask for less than usual anyway."""
+    plan = volume.next_week.plan if volume.next_week is not None else volume.plan
+    if volume.longest_run_cap_m is None or plan in ("recover", "taper", "race_week"):
+        return None
+    when = "next week" if volume.next_week is not None else "this week"
+    return f"Longest run {when}: up to {format_distance(volume.longest_run_cap_m, units)}."
+
+
+def next_week_line(volume: Volume, units: str) -> str | None:
+    upcoming = volume.next_week
+    if upcoming is None:
+        return None
+    target = _target(upcoming, units)
+    if target is None:
+        return "Next week: a target follows once we have seen a full week."
+    return f"Next week: {target} ({why(upcoming)})."
 
 
 def flag_line(flag: Flag, volume: Volume, units: str) -> str:
@@ -87,16 +164,12 @@ def flag_line(flag: Flag, volume: Volume, units: str) -> str:
         longest = format_distance(volume.longest_30d_m, units)
         return (
             f"Heads-up: {_percent(flag.value)} longer than your longest run in 30 days"
-            f" ({longest}); runs over 10% past it are linked to more injuries (BJSM 2025)."
+            f" ({longest}); runs over 10% past it are linked to more injuries (Frandsen 2025)."
         )
-    if flag.code == "two_week_jump":
-        return (
-            f"Heads-up: weekly distance up {_percent(flag.value)} on two weeks ago; rises"
-            " over 30% in two weeks are linked to more overuse injuries (Nielsen 2014)."
-        )
+    normal = format_distance(volume.normal_m, units)
     return (
-        f"Heads-up: load ratio {flag.value:.2f}, above the 1.5 that Gabbett 2016 called a"
-        " spike; the ratio is disputed (Impellizzeri 2020), so take it as a hint."
+        f"Heads-up: this week is {_percent(flag.value)} above your best recent week ({normal});"
+        " big rises in weekly distance are linked to more overuse injuries (Nielsen 2014)."
     )
 
 
@@ -109,17 +182,28 @@ def compose(
     units: str,
     include_volume: bool = True,
     zone: str = localtime.UTC_NAME,
+    no_circuit: str | None = None,
+    sessions_done: int = 0,
 ) -> str:
     """The whole note. Cues are dropped only if the note would pass 700 characters.
 
-    Without ``include_volume`` the note is the circuit (or when it is next due) alone.
+    Without ``include_volume`` the note is the circuit (or why there is none) alone.
     """
-    tail = [volume_line(volume, units), next_week_line(volume, units)] if include_volume else []
-    warning = next((f for f in volume.flags if f.code in WARNINGS), None)
-    if warning is not None and include_volume:
-        tail.append(flag_line(warning, volume, units))
-    for with_cues in (True, False):
-        head = circuit_lines(circuit, with_cues) if circuit else [skipped_line(due, per_week, zone)]
+    tail: list[str] = []
+    if include_volume:
+        optional = [cap_line(volume, units), next_week_line(volume, units)]
+        tail = [week_line(volume, units), *(line for line in optional if line)]
+        warning = next((f for f in volume.flags if f.code in WARNINGS), None)
+        if warning is not None:
+            tail.append(flag_line(warning, volume, units))
+    if circuit is not None:
+        heads = [circuit_lines(circuit, True), circuit_lines(circuit, False)]
+    elif no_circuit is not None:
+        heads = [[NO_CIRCUIT[no_circuit]]]
+    else:
+        heads = [[skipped_line(due, per_week, zone)]]
+    text = ""
+    for head in heads:
         text = "\n".join(head + tail)
         if len(text) <= MAX_CHARS:
             break

@@ -1,65 +1,43 @@
-"""Weekly-volume figures, next week's range and the flags, from stored history only.
+"""The run's week in figures, its target and plan, the longest-run cap and the flags.
 
-Sources are in ``/work/shared/research/peers-and-evidence.md`` (cited below as
-"peers-and-evidence.md §..."). The flags describe training patterns that
-studies associate with more risk; none of them predicts an injury.
+The week's target and plan come from ``coaching.weeks`` (completed weeks only); the
+figures here add what is done so far. Rules and sources: docs/coaching.md. The flags
+describe patterns that studies associate with more injuries; none predicts one.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from datetime import date
+from datetime import timedelta
 
 from coaching.history import DAY
 from coaching.history import Timeline
 from coaching.history import longest_before
+from coaching.localtime import week_start
+from coaching.model import GoalRace
+from coaching.model import Run
+from coaching.weeks import CUTBACK_WEEKS
+from coaching.weeks import JUMP
+from coaching.weeks import WEEK
+from coaching.weeks import WeekPlan
+from coaching.weeks import is_slow
+from coaching.weeks import plan_week
 
-# Williams 2017 (peers-and-evidence.md §B.2): EWMA with lambda = 2 / (N + 1),
-# N = 7 days for the acute load and 28 days for the chronic load.
+# The load ratio is worked out and kept in the JSON, never written in the note: in
+# runners it showed no positive link with injury (docs/coaching.md#load-ratio).
+# Williams 2017's EWMA: lambda = 2 / (N + 1), N = 7 and 28 days.
 ACUTE_DAYS = 7
 CHRONIC_DAYS = 28
-# The EWMA starts from zero this many days back; older days weigh under 1e-5.
 EWMA_SPAN_DAYS = 180
-# Gabbett 2016 (§B.2): a ratio at or above 1.5 is his "danger zone"; we flag above it.
-ACWR_HIGH = 1.5
-# Nielsen 2014 (§B.1): novices whose weekly distance rose more than 30 % over two
-# weeks had more distance-related injuries (HR 1.59, borderline, p = 0.07).
-TWO_WEEK_JUMP = 0.30
-# BJSM 2025 cohort (§B.1): a single run more than 10 % longer than the longest run of
-# the previous 30 days went with more injuries (HRR 1.64).
+# Frandsen 2025: a run more than 10 % longer than the longest of the previous 30
+# days (docs/coaching.md#longest-run).
 LONG_RUN_JUMP = 0.10
 LONG_RUN_WINDOW_DAYS = 30
-# The 10 % rule is a convention, not evidence: Buist 2008 (§B.1) found no
-# difference (20.8 % vs 20.3 % injured). We keep it as a conservative default cap.
-WEEKLY_INCREASE = 0.10
-# Our convention for a conservative start: half the usual increase until four
-# weeks of history show the athlete's usual week.
-NEWCOMER_INCREASE = 0.05
-NEWCOMER_FLOOR = 0.90
 ESTABLISHED_DAYS = 28
-# A build week rose at least 5 % over the week before. After three in a row we
-# suggest an easier week: "3 harder + 1 easy" as in Garmin's suggested workouts
-# (§A.1) and the recovery week every 4th week of §B.5. The forum advice cuts
-# ~50 %; we choose a milder 20-30 % cut, our convention.
-BUILD_WEEK_RISE = 0.05
-BUILD_WEEKS_BEFORE_CUTBACK = 3
-CUTBACK = (0.70, 0.80)
-# After a flagged jump we suggest holding rather than adding more (our convention,
-# following §B.5's "r = 0" weeks): 90-100 % of the current level.
-HOLD = (0.90, 1.00)
-# Our convention for the restart after a break of two weeks or more: 40-60 % of
-# the weekly average in the four weeks before it. No study sets this number; §B.1
-# (Rasmussen) notes that too little base also carries risk, hence a gradual rebuild.
-RESTART = (0.40, 0.60)
-# After eight weeks or more off, the old weekly average no longer describes the
-# athlete (our convention, in the spirit of §B.1's caution about base): the restart
-# is built from the return week itself, like a newcomer's start.
-LONG_BREAK_DAYS = 56
-# The ratio only counts when the last 7 days are 20 % or more above the 4-week
-# average: steady weeks, and builds of up to 10 % a week (which reach about 15 %
-# above the average), stay below it. Our convention; see ``assess``.
-ABOVE_AVERAGE = 1.20
 
-FLAG_ORDER = ("long_run_jump", "two_week_jump", "acwr_high", "return_after_break", "cutback_week")
+FLAG_ORDER = ("long_run_jump", "week_jump", "return_after_break", "cutback_week")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -72,7 +50,7 @@ class Flag:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Volume:
-    """The week in figures and next week's range, all in metres."""
+    """The week in figures, its target and next week's, all in metres (times in seconds)."""
 
     this_week_m: float  # Monday to today on the athlete's calendar
     last_7_days_m: float
@@ -82,9 +60,22 @@ class Volume:
     change_1w: float | None
     change_2w: float | None
     next_week_m: tuple[float, float]
-    plan: str  # build | hold | cutback | newcomer | restart
+    plan: str  # build | hold | cutback | rebuild | restart | recover | taper | race_week
     flags: tuple[Flag, ...]
     break_days: int | None = None
+    week_target_m: tuple[float, float] | None = None
+    week_target_s: tuple[float, float] | None = None
+    week_done_m: float = 0.0
+    week_time_s: int = 0
+    longest_run_cap_m: float | None = None
+    time_based: bool = False
+    # Sundays: next week's plan and target, shown in the note after the week's last run.
+    next_week: WeekPlan | None = None
+    step: int | None = None
+    steps: int | None = None
+    race_day: date | None = None
+    normal_m: float = 0.0
+    pre_race_m: float = 0.0  # race week: the running done before race day
 
     @property
     def flag_codes(self) -> tuple[str, ...]:
@@ -102,7 +93,20 @@ class Volume:
             "next_week_m": [round(self.next_week_m[0]), round(self.next_week_m[1])],
             "plan": self.plan,
             "flags": list(self.flag_codes),
+            "week_target_m": _pair(self.week_target_m),
+            "week_target_s": _pair(self.week_target_s),
+            "week_done_m": round(self.week_done_m, 1),
+            "week_time_s": self.week_time_s,
+            "longest_run_cap_m": None
+            if self.longest_run_cap_m is None
+            else round(self.longest_run_cap_m),
+            "time_based": self.time_based,
+            "next_week_plan": self.next_week.plan if self.next_week else None,
         }
+
+
+def _pair(pair: tuple[float, float] | None) -> list[int] | None:
+    return None if pair is None else [round(pair[0]), round(pair[1])]
 
 
 def _rounded(value: float | None) -> float | None:
@@ -115,11 +119,11 @@ def _change(now: float, before: float) -> float | None:
 
 
 def ewma_acwr(timeline: Timeline) -> float | None:
-    """Acute:chronic ratio of daily distance, EWMA form (Williams 2017, §B.2).
+    """Acute:chronic ratio of daily distance, EWMA form (Williams 2017).
 
-    Shown with a caveat, never used alone: the ratio is mathematically coupled
-    (Lolli 2019) and may be an artefact (Impellizzeri 2020); in runners the
-    BJSM 2025 cohort found no positive link with injury.
+    In the JSON only (docs/coaching.md#load-ratio): the ratio is mathematically
+    coupled (Lolli 2019), may be an artefact (Impellizzeri 2020), and in runners
+    Frandsen 2025 found no positive link with injury.
     """
     lam_a = 2 / (ACUTE_DAYS + 1)
     lam_c = 2 / (CHRONIC_DAYS + 1)
@@ -132,87 +136,82 @@ def ewma_acwr(timeline: Timeline) -> float | None:
     return acute / chronic if chronic > 0 else None
 
 
-def _cutback_due(weeks: list[float]) -> bool:
-    """Three build weeks in a row, each at least 5 % above the week before it."""
-    return weeks[BUILD_WEEKS_BEFORE_CUTBACK] > 0 and all(
-        weeks[k] > weeks[k + 1] * (1 + BUILD_WEEK_RISE) for k in range(BUILD_WEEKS_BEFORE_CUTBACK)
+def longest_run_cap(runs: Sequence[Run], run: Run) -> float | None:
+    """10 % over the longest run (races aside) that still counts for the rest of the week.
+
+    The cap holds for the days left in the week (next week's, after a Sunday run), so
+    it uses the longest run within 30 days of the week's last day: a runner who stays
+    under it is never flagged. None when no such run is known.
+    """
+    monday = week_start(run.day) + (WEEK if run.day.weekday() == 6 else timedelta(0))
+    since = monday + 6 * DAY - (LONG_RUN_WINDOW_DAYS - 1) * DAY
+    longest = max(
+        (r.distance_m for r in runs if since <= r.day <= run.day and not r.is_race), default=0.0
     )
+    return (1 + LONG_RUN_JUMP) * longest if longest > 0 else None
 
 
-def assess(timeline: Timeline) -> Volume:
-    """Figures, flags and next week's range for the run at the end of ``timeline``."""
+def assess(timeline: Timeline, goal: GoalRace | None = None) -> Volume:
+    """Figures, target, cap and flags for the run at the end of ``timeline``."""
     run = timeline.run
     weeks = [timeline.week(k) for k in range(4)]
     last_7, average_4w = weeks[0], sum(weeks) / 4
     longest = longest_before(timeline.runs, run, LONG_RUN_WINDOW_DAYS)
-    since = timeline.stretch_start
-    established = since <= timeline.today - (ESTABLISHED_DAYS - 1) * DAY
-    acwr = ewma_acwr(timeline) if established else None
+    established = timeline.stretch_start <= timeline.today - (ESTABLISHED_DAYS - 1) * DAY
+    monday = week_start(run.day)
+    week = plan_week(timeline.runs, monday, goal)
+    this = [r for r in timeline.runs if r.day >= monday]
+    first_week = not any(r.day < monday for r in timeline.runs)
+    done_m = sum(r.distance_m for r in this)
     flags: list[Flag] = []
 
-    # BJSM 2025 (§B.1): this run against the longest of the previous 30 days. Only
-    # when we hold 30 days of history: otherwise "longest" would be a guess.
+    # Frandsen 2025: this run against the longest of the previous 30 days, when we
+    # hold 30 days of history. Races are what the runner trained for: no flag.
     knows_30_days = timeline.run_days[0] <= timeline.run_day - LONG_RUN_WINDOW_DAYS * DAY
     jump = _change(run.distance_m, longest)
-    if knows_30_days and jump is not None and jump > LONG_RUN_JUMP:
+    if knows_30_days and not run.is_race and jump is not None and jump > LONG_RUN_JUMP:
         flags.append(Flag("long_run_jump", jump))
-
-    change_2w = _change(last_7, weeks[2])
-    if established:
-        # Nielsen 2014 (§B.1): weekly distance now against two weeks ago.
-        if change_2w is not None and change_2w > TWO_WEEK_JUMP:
-            flags.append(Flag("two_week_jump", change_2w))
-        # Gabbett 2016 with Williams 2017's EWMA (§B.2). Daily EWMA peaks on every
-        # run day when runs are sparse (one weekly run gives about 1.65), so a high
-        # ratio only counts when the week itself is well above the 4-week average:
-        # steady training and 10 % builds never raise it.
-        if acwr is not None and acwr > ACWR_HIGH and last_7 > average_4w * ABOVE_AVERAGE:
-            flags.append(Flag("acwr_high", acwr))
-
-    break_days: int | None = None
-    found = timeline.last_break()
-    if found and found[1] >= timeline.today - 6 * DAY:
-        # The return week: the first run after the break fell within the last 7 days.
-        before, after = found
-        break_days = (after - before).days - 1
-        flags.append(Flag("return_after_break", break_days))
-        before_break = timeline.distance(before, ESTABLISHED_DAYS) / 4
-        if break_days >= LONG_BREAK_DAYS:
-            base = last_7
-            low, high = NEWCOMER_FLOOR * base, (1 + NEWCOMER_INCREASE) * base
-        elif before_break < last_7:
-            # Already above the old level in the return week: hold there, add nothing.
-            low, high = HOLD[0] * last_7, HOLD[1] * last_7
-        else:
-            low, high = RESTART[0] * before_break, RESTART[1] * before_break
-        plan = "restart"
-    elif not established:
-        # Conservative start: the best 7 days of this stretch, plus at most 5 %.
-        base = max(timeline.week(k, since) for k in range(4))
-        plan, low, high = "newcomer", NEWCOMER_FLOOR * base, (1 + NEWCOMER_INCREASE) * base
-    else:
-        # The 10 % convention (Buist 2008, §B.1): the upper bound is at most 10 % above
-        # the larger of last week and the 4-week average.
-        base = max(last_7, average_4w)
-        if _cutback_due(weeks):
-            flags.append(Flag("cutback_week", BUILD_WEEKS_BEFORE_CUTBACK))
-            plan, low, high = "cutback", CUTBACK[0] * base, CUTBACK[1] * base
-        elif {"two_week_jump", "acwr_high"} & {f.code for f in flags}:
-            plan, low, high = "hold", HOLD[0] * base, HOLD[1] * base
-        else:
-            plan, low, high = "build", base, (1 + WEEKLY_INCREASE) * base
-
+    # The week so far against the recent normal, only beyond this week's own target:
+    # a runner who keeps to the target is never flagged (docs/coaching.md#weekly-jump).
+    over_target = week.target_m is None or done_m > week.target_m[1]
+    if week.normal_m > 0 and over_target and done_m > (1 + JUMP) * week.normal_m:
+        flags.append(Flag("week_jump", done_m / week.normal_m - 1))
+    if week.plan in ("rebuild", "restart") and week.break_days is not None:
+        flags.append(Flag("return_after_break", week.break_days))
+    if week.plan == "cutback":
+        flags.append(Flag("cutback_week", CUTBACK_WEEKS))
     flags.sort(key=lambda f: FLAG_ORDER.index(f.code))
+
+    upcoming = plan_week(timeline.runs, monday + WEEK, goal) if run.day.weekday() == 6 else None
+    shown = upcoming if upcoming is not None else week
     return Volume(
         this_week_m=timeline.this_week(),
         last_7_days_m=last_7,
         weekly_average_4w_m=average_4w,
         longest_30d_m=longest,
-        acwr=acwr,
+        acwr=ewma_acwr(timeline) if established else None,
         change_1w=_change(last_7, weeks[1]),
-        change_2w=change_2w,
-        next_week_m=(low, high),
-        plan=plan,
+        change_2w=_change(last_7, weeks[2]),
+        next_week_m=shown.target_m or (0.0, 0.0),
+        plan=week.plan,
         flags=tuple(flags),
-        break_days=break_days,
+        break_days=week.break_days,
+        week_target_m=week.target_m,
+        week_target_s=week.target_s,
+        week_done_m=done_m,
+        week_time_s=sum(r.moving_time_s for r in this),
+        longest_run_cap_m=longest_run_cap(timeline.runs, run),
+        time_based=week.time_based or (first_week and _slow(this)),
+        next_week=upcoming,
+        step=week.step,
+        steps=week.steps,
+        race_day=week.race_day,
+        normal_m=week.normal_m,
+        pre_race_m=sum(r.distance_m for r in this if week.race_day and r.day < week.race_day),
     )
+
+
+def _slow(runs: Sequence[Run]) -> bool:
+    """A first week reads in minutes when most of its running time is slow or trail."""
+    total = sum(r.moving_time_s for r in runs)
+    return total > 0 and 2 * sum(r.moving_time_s for r in runs if is_slow(r)) >= total

@@ -70,13 +70,22 @@ def rising_scales(draw: st.DrawFn, weeks: int) -> list[float]:
 
 
 @st.composite
-def histories(draw: st.DrawFn, max_runs: int = 60) -> list[Run]:
-    """Arbitrary run histories: gaps from hours to weeks, distances from 0 to 100 km."""
+def histories(draw: st.DrawFn, max_runs: int = 60, with_types: bool = False) -> list[Run]:
+    """Arbitrary run histories: gaps from hours to weeks, distances from 0 to 100 km.
+
+    ``with_types`` adds Strava workout types (races, long runs, workouts) and stored
+    circuit flags at random.
+    """
     count = draw(st.integers(1, max_runs))
     gaps = draw(st.lists(st.floats(0.2, 30.0), min_size=count, max_size=count))
     kms = draw(st.lists(st.floats(0.0, 100.0), min_size=count, max_size=count))
+    kinds = st.sampled_from([None, None, "race", "long", "workout"]) if with_types else st.none()
+    types = draw(st.lists(kinds, min_size=count, max_size=count))
+    flags = draw(
+        st.lists(st.booleans() if with_types else st.just(False), min_size=count, max_size=count)
+    )
     runs, offset = [], 0.0
-    for index, (gap, km) in enumerate(zip(gaps, kms, strict=True)):
+    for index, (gap, km, kind, flag) in enumerate(zip(gaps, kms, types, flags, strict=True)):
         offset += gap
         runs.append(
             Run(
@@ -84,6 +93,8 @@ def histories(draw: st.DrawFn, max_runs: int = 60) -> list[Run]:
                 start=START + timedelta(days=offset),
                 distance_m=km * 1000,
                 moving_time_s=round(km * 360),
+                workout_type=kind,
+                circuit=flag,
             )
         )
     return runs

@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import pytest
-from strategies import run_at
-from strategies import weekly
+from scenarios import run
 
 from coaching import AthleteSettings
+from coaching.circuit import ADVANCED
 from coaching.circuit import LADDER
+from coaching.circuit import STANDARD
 from coaching.circuit import auto_stage
 from coaching.circuit import difficulty
 from coaching.circuit import prescribe
 from coaching.circuit import stage_for
-from coaching.history import build_timeline
 
 
-def stage_after(runs):
-    return auto_stage(build_timeline(runs, runs[-1], None))
+def sessions(days):
+    return [dataclasses.replace(run(day, 8.0), circuit=True) for day in days]
 
 
 def test_standard_gym_circuit_is_the_articles():
-    circuit = prescribe(AthleteSettings(equipment="gym"), LADDER[1])
+    circuit = prescribe(AthleteSettings(equipment="gym"), STANDARD)
     assert [e.exercise for e in circuit.exercises] == ["row", "cobra", "rear_delt_fly"]
     assert all((e.sets, e.reps) == (3, 10) for e in circuit.exercises)
     row, cobra, fly = circuit.exercises
@@ -30,6 +31,8 @@ def test_standard_gym_circuit_is_the_articles():
     assert "bench" in row.variation
     assert "hold 1 s" in row.cue
     assert "mid-back" in row.cue
+    assert "lower slowly" in row.cue
+    assert circuit.load == "a weight you can lift 10 times comfortably"
     assert "not your arms" in cobra.cue
     assert "hold 2 s" in cobra.cue
     assert "45°" in fly.variation
@@ -38,7 +41,7 @@ def test_standard_gym_circuit_is_the_articles():
 
 
 def test_advanced_versions_are_the_articles():
-    row, cobra, fly = prescribe(AthleteSettings(level="advanced"), LADDER[3]).exercises
+    row, cobra, fly = prescribe(AthleteSettings(level="advanced"), ADVANCED).exercises
     assert "plank row" in row.variation.lower()
     assert "fitness ball" in cobra.variation
     assert "seated" in fly.variation
@@ -46,7 +49,9 @@ def test_advanced_versions_are_the_articles():
 
 
 def test_band_versions():
-    row, _, fly = prescribe(AthleteSettings(equipment="band"), LADDER[1]).exercises
+    circuit = prescribe(AthleteSettings(equipment="band"), STANDARD)
+    assert circuit.load == "a heavy resistance band"
+    row, _, fly = circuit.exercises
     assert row.variation.startswith("Seated band row")
     assert "band" in fly.variation.lower()
 
@@ -72,25 +77,39 @@ def test_ladder_only_gets_harder():
     assert len(set(ranks)) == len(ranks)
 
 
-def test_fixed_levels_ignore_mileage():
-    timeline = build_timeline([run_at(0, 3.0)], run_at(0, 3.0), None)
-    assert stage_for(AthleteSettings(level="standard"), timeline).name == "standard"
-    assert stage_for(AthleteSettings(level="advanced"), timeline).name == "advanced"
+def test_stand_ins_pull_the_chest_to_the_hands_and_lift_face_down():
+    row, _, fly = prescribe(AthleteSettings(equipment="none"), STANDARD).exercises
+    assert "chest to your hands" in row.cue
+    assert "T-raise" in fly.variation
+    assert "face down" in fly.cue
 
 
-def test_auto_starts_newcomers_at_two_sets():
-    assert stage_after([run_at(0, 5.0)]).name == "starter"
+def test_fixed_levels_ignore_sessions():
+    assert (
+        stage_for(AthleteSettings(level="standard"), sessions(range(0, 90, 2)), run(91, 5))
+        == STANDARD
+    )
+    assert stage_for(AthleteSettings(level="advanced"), [], run(0, 5)) == ADVANCED
 
 
-def test_auto_steps_up_with_regular_weeks_and_mileage():
-    # 3 runs a week: two weeks at 12 km/week give the article's 3 x 10 ...
-    assert stage_after(weekly({0: 4.0, 2: 4.0, 4: 4.0}, weeks=2)).name == "standard"
-    # ... four weeks at 24 km/week add reps (ACSM's double progression) ...
-    assert stage_after(weekly({0: 8.0, 2: 8.0, 4: 8.0}, weeks=4)).name == "standard_plus"
-    # ... and six weeks at 36 km/week move on to the advanced versions.
-    assert stage_after(weekly({0: 12.0, 2: 12.0, 4: 12.0}, weeks=6)).name == "advanced"
+def test_everyone_starts_at_three_by_ten_whatever_their_mileage():
+    assert auto_stage([], run(0, 30.0)) == STANDARD
+    assert LADDER[0] == STANDARD
+    assert (STANDARD.sets, STANDARD.reps, STANDARD.advanced) == (3, 10, False)
 
 
-def test_auto_needs_regular_running_not_just_distance():
-    # One 40 km run a week: plenty of distance, but not two runs a week.
-    assert stage_after(weekly({5: 40.0}, weeks=8)).name == "starter"
+def test_six_sessions_move_up_a_rung_then_to_the_advanced_versions():
+    assert auto_stage(sessions(range(0, 10, 2)), run(11, 5)).name == "standard"
+    assert auto_stage(sessions(range(0, 12, 2)), run(13, 5)).name == "standard_plus"
+    assert auto_stage(sessions(range(0, 24, 2)), run(25, 5)).name == "advanced"
+
+
+def test_four_weeks_without_a_circuit_step_down_one_rung():
+    done = sessions(range(0, 24, 2))  # advanced after twelve sessions
+    assert auto_stage(done, run(22 + 27, 5)).name == "advanced"
+    assert auto_stage(done, run(22 + 28, 5)).name == "standard_plus"
+
+
+def test_a_holiday_of_three_weeks_keeps_the_level():
+    done = sessions([*range(0, 24, 2), *range(45, 50, 2)])
+    assert auto_stage(done, run(51, 5)).name == "advanced"

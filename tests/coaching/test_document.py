@@ -120,3 +120,44 @@ def test_suggest_from_document_uses_the_latest_run_and_today():
     assert suggestion.run.id == "17"
     assert suggestion.volume.last_7_days_m == pytest.approx(18_000.5)
     assert "mi" in suggestion.text
+
+
+def test_workout_types_circuit_flags_and_a_goal_race_parse():
+    doc = copy.deepcopy(DOC)
+    doc["athlete"]["goal_race"] = {"date": "2026-04-19", "distance_m": 42195}
+    doc["runs"][0]["workout_type"] = 2
+    doc["runs"][0]["circuit"] = True
+    doc["runs"][1]["workout_type"] = "race"
+    settings, runs, _ = parse_request(doc)
+    assert settings.goal_race.day == date(2026, 4, 19)
+    assert settings.goal_race.distance_m == 42195
+    assert (runs[0].workout_type, runs[0].circuit) == ("long", True)
+    assert runs[1].is_race
+    assert suggest_from_document(doc).circuit is None  # a race never gets one
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("runs", 0, "workout_type"), 11, "runs[0].workout_type: must be 0, 1, 2, 3"),
+        (("runs", 0, "workout_type"), "tempo", "runs[0].workout_type: must be 0, 1, 2, 3"),
+        (("runs", 0, "workout_type"), True, "runs[0].workout_type: must be 0, 1, 2, 3"),
+        (("runs", 0, "circuit"), "yes", "runs[0].circuit: must be true or false"),
+        (("athlete", "goal_race"), "soon", "athlete.goal_race: must be an object"),
+        (("athlete", "goal_race"), {"date": "2026-04-19"}, "athlete.goal_race.distance_m: is"),
+        (
+            ("athlete", "goal_race"),
+            {"date": "19/04/2026", "distance_m": 42195},
+            "athlete.goal_race.date: must be a date",
+        ),
+        (
+            ("athlete", "goal_race"),
+            {"date": "2026-04-19", "distance_m": 0},
+            "athlete.goal_race.distance_m: must be a number > 0",
+        ),
+    ],
+)
+def test_bad_new_fields_name_the_field(path, value, message):
+    with pytest.raises(InputError) as caught:
+        parse_request(changed(path, value))
+    assert str(caught.value).startswith(message)

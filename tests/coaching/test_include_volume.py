@@ -21,8 +21,8 @@ def test_without_volume_the_note_has_no_volume_lines():
     full = suggest(AthleteSettings(), history, history[-1])
     bare = suggest(AthleteSettings(include_volume=False), history, history[-1])
 
-    assert "last 7 days" in full.text
-    assert "last 7 days" not in bare.text
+    assert "This week" in full.text
+    assert "This week" not in bare.text
     assert "Next week" not in bare.text
     assert full.text.startswith(bare.text)
     assert bare.volume == full.volume  # the figures are still worked out, only not written

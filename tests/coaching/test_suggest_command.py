@@ -54,7 +54,23 @@ def test_reads_a_file_and_prints_json(tmp_path):
         "acwr",
         "next_week_m",
         "flags",
+        "week_target_m",
+        "week_done_m",
+        "week_time_s",
+        "longest_run_cap_m",
+        "plan",
     }
+    assert volume["plan"] in {
+        "build",
+        "hold",
+        "cutback",
+        "rebuild",
+        "restart",
+        "recover",
+        "taper",
+        "race_week",
+    }
+    assert printed["circuit"]["sessions_done"] == 0
     assert len(volume["next_week_m"]) == 2
     exercises = printed["circuit"]["exercises"]
     assert [e["exercise"] for e in exercises] == ["row", "cobra", "rear_delt_fly"]
