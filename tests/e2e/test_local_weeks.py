@@ -51,10 +51,11 @@ def test_a_sunday_night_run_in_los_angeles_across_the_dst_change(stack):
     sunday = post_run(stack, athlete, zone, "2026-11-01T22:30", 21)
     monday = post_run(stack, athlete, zone, "2026-11-02T06:00", 5)
 
-    assert "This week: 8.0 km" in note_of(stack, tuesday)
-    assert "This week: 29.0 km · last 7 days 29.0 km" in note_of(stack, sunday)
-    # The rolling window still runs 27 Oct to 2 Nov: all three runs.
-    assert "This week: 5.0 km · last 7 days 34.0 km" in note_of(stack, monday)
+    assert "This week: 8.0 km so far" in note_of(stack, tuesday)
+    # Sunday night in Los Angeles is Monday in UTC, but still Sunday's week: 8 + 21 km.
+    assert "This week: 29 km so far" in note_of(stack, sunday)
+    # Monday opens a new week, whose target comes from the week just completed.
+    assert "This week: 5.0 of 29–32 km" in note_of(stack, monday)
     with stack.deps.session_factory() as session:
         offsets = {
             row.id: row.utc_offset_s
