@@ -26,9 +26,9 @@ import sqlalchemy as sa
 from bench.load import Result
 from bench.load import drive
 from bench.load import drive_wrk
-from service.models import Activity
-from service.models import Event
-from service.stack import Stack
+from service.local.stack import Stack
+from service.storage.models import Activity
+from service.storage.models import Event
 
 
 def say(name: str, value: object) -> None:
@@ -151,8 +151,8 @@ def call_costs(stack: Stack, athlete: int, count: int) -> None:
 
 def backfill_cost(stack: Stack, count: int) -> None:
     """Connect an athlete who already has ``count`` activities and run their backfill."""
-    from service import backfill
-    from service import handlers
+    from service.pipeline import backfill
+    from service.pipeline import handlers
 
     assert stack.deps is not None
     created = stack.sandbox("POST", "/sandbox/athletes", json={"firstname": "History"})

@@ -13,10 +13,10 @@ from celery.signals import worker_ready
 from celery.signals import worker_shutdown
 from flask import Flask
 
-from service import handlers
 from service import logs
-from service.inbox import Entry
-from service.inbox import Ingestor
+from service.pipeline import handlers
+from service.pipeline.inbox import Entry
+from service.pipeline.inbox import Ingestor
 
 
 def celery_init_app(app: Flask) -> Celery:

@@ -14,12 +14,12 @@ import random
 from celery import shared_task
 from flask import current_app
 
-from service import handlers
 from service.config import Settings
-from service.locks import LockBusy
 from service.logs import log_context
-from service.strava import RateLimited
-from service.strava import Unavailable
+from service.pipeline import handlers
+from service.strava.gateway import RateLimited
+from service.strava.gateway import Unavailable
+from service.strava.locks import LockBusy
 
 # Redis redelivers an unacknowledged task after the visibility timeout, so a retry
 # must never be scheduled further out than that (strava-api.md §3 windows are 15 min).
@@ -177,7 +177,7 @@ def sweep_events() -> int:
 @shared_task(bind=True, name="postrun.backfill_athlete", acks_late=True, reject_on_worker_lost=True)
 def backfill_athlete(self, athlete_id: int) -> int:  # type: ignore[no-untyped-def]
     """Import a newly connected athlete's last eight weeks of runs (service/backfill.py)."""
-    from service import backfill
+    from service.pipeline import backfill
 
     deps = _deps()
     try:
@@ -192,14 +192,14 @@ def backfill_athlete(self, athlete_id: int) -> int:  # type: ignore[no-untyped-d
 
 @shared_task(name="postrun.ensure_subscription")
 def ensure_subscription() -> str:
-    from service import maintenance
+    from service.ops import maintenance
 
     return maintenance.ensure_subscription(_deps())
 
 
 @shared_task(bind=True, name="postrun.reconcile", acks_late=True)
 def reconcile(self) -> int:  # type: ignore[no-untyped-def]
-    from service import maintenance
+    from service.ops import maintenance
 
     deps = _deps()
     try:
@@ -214,6 +214,6 @@ def reconcile(self) -> int:  # type: ignore[no-untyped-def]
 
 @shared_task(name="postrun.clean_up")
 def clean_up() -> int:
-    from service import maintenance
+    from service.ops import maintenance
 
     return maintenance.clean_up(_deps())

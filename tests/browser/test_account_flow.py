@@ -7,9 +7,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from service.models import Activity
-from service.models import Athlete
-from service.models import Event
+from service.storage.models import Activity
+from service.storage.models import Athlete
+from service.storage.models import Event
 
 pytestmark = pytest.mark.e2e
 

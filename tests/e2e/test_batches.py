@@ -8,8 +8,8 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from service import handlers
-from service.models import Event
+from service.pipeline import handlers
+from service.storage.models import Event
 from tests.e2e.conftest import run_payload
 from tests.e2e.test_faults import assert_annotated_once
 

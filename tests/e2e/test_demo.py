@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from service.embedded import wait_until
-from service.stack import postrun_command
+from service.local.embedded import wait_until
+from service.local.stack import postrun_command
 
 pytestmark = pytest.mark.e2e
 

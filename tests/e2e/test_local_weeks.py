@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from service.description import MARKER
-from service.models import Activity
-from service.models import Athlete
+from service.pipeline.description import MARKER
+from service.storage.models import Activity
+from service.storage.models import Athlete
 from tests.e2e.conftest import run_payload
 
 pytestmark = pytest.mark.e2e

@@ -13,15 +13,15 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 import coaching
-from service import handlers
-from service import migrate
-from service import uploads
-from service.activity_files import FileError
-from service.activity_files import Limits
-from service.activity_files import read_activity
-from service.gpx_command import gpx
-from service.models import Activity
-from service.models import Athlete
+from service.cli.gpx import gpx
+from service.files import FileError
+from service.files import Limits
+from service.files import imports as uploads
+from service.files import read_activity
+from service.pipeline import handlers
+from service.storage import migrate
+from service.storage.models import Activity
+from service.storage.models import Athlete
 from tests.conftest import TOKEN_KEY
 from tests.files.builders import START
 from tests.files.builders import run_gpx

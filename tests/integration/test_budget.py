@@ -7,9 +7,9 @@ from datetime import datetime
 
 import pytest
 
-from service.budget import LOW_PRIORITY_SHARE
-from service.budget import BudgetSpent
-from service.budget import RateBudget
+from service.strava.budget import LOW_PRIORITY_SHARE
+from service.strava.budget import BudgetSpent
+from service.strava.budget import RateBudget
 
 # 10:07:30 UTC: 7.5 minutes left in the quarter hour.
 NOON_ISH = datetime(2026, 3, 1, 10, 7, 30, tzinfo=UTC).timestamp()

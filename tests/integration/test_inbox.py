@@ -7,12 +7,12 @@ import dataclasses
 import pytest
 import sqlalchemy as sa
 
-from service import handlers
-from service import inbox as inbox_module
-from service.app import create_app
-from service.inbox import Inbox
-from service.inbox import Ingestor
-from service.models import Event
+from service.pipeline import handlers
+from service.pipeline import inbox as inbox_module
+from service.pipeline.inbox import Inbox
+from service.pipeline.inbox import Ingestor
+from service.storage.models import Event
+from service.web.app import create_app
 from tests.conftest import SUBSCRIPTION_ID
 
 URL = "/webhooks/strava"
@@ -122,7 +122,7 @@ def test_without_redis_the_webhook_stores_in_the_database(client, deps):
 
 
 def test_inbox_round_trip_keeps_every_field(redis_client):
-    from service.events import WebhookEvent
+    from service.pipeline.events import WebhookEvent
 
     inbox = Inbox(redis_client, stream="postrun:test-inbox")
     inbox.ensure_group()

@@ -6,10 +6,10 @@ import contextlib
 
 import pytest
 
-from service import handlers
-from service.events import WebhookEvent
-from service.models import Event
-from service.strava import RateLimited
+from service.pipeline import handlers
+from service.pipeline.events import WebhookEvent
+from service.storage.models import Event
+from service.strava.gateway import RateLimited
 from tests.conftest import SUBSCRIPTION_ID
 
 
@@ -78,7 +78,7 @@ def test_finished_events_are_never_claimed(deps, clock):
 
 def test_deferrals_do_not_use_up_attempts(deps, clock, monkeypatch):
     """A spent rate window is waiting, not failing: attempts stay where they were."""
-    from service.models import Athlete
+    from service.storage.models import Athlete
 
     with deps.session_factory() as session:
         session.add(

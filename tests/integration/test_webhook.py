@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.models import Event
+from service.storage.models import Event
 from tests.conftest import SUBSCRIPTION_ID
 from tests.conftest import VERIFY_TOKEN
 from tests.fixtures import load_json
@@ -222,8 +222,8 @@ def test_a_recreated_subscription_is_accepted_at_once(app_settings, enqueued):
     """The cached id must not turn away events after ``postrun subscribe`` made a new one."""
     import dataclasses
 
-    from service import handlers
-    from service.app import create_app
+    from service.pipeline import handlers
+    from service.web.app import create_app
 
     app = create_app(dataclasses.replace(app_settings, strava_subscription_id=None))
     deps = app.extensions["postrun"]

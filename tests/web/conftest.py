@@ -20,8 +20,8 @@ import requests
 
 from sandbox import SandboxConfig
 from sandbox import SandboxServer
-from service import handlers
-from service.models import Activity
+from service.pipeline import handlers
+from service.storage.models import Activity
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -13,16 +13,16 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
-from service import backfill
-from service import crypto
-from service import handlers
-from service import migrate
-from service import svg_chart
 from service.config import sqlite_url
-from service.db import make_engine
-from service.db import make_session_factory
-from service.models import Activity
-from service.models import Athlete
+from service.pipeline import backfill
+from service.pipeline import handlers
+from service.storage import crypto
+from service.storage import migrate
+from service.storage.db import make_engine
+from service.storage.db import make_session_factory
+from service.storage.models import Activity
+from service.storage.models import Athlete
+from service.web import chart as svg_chart
 from tests.conftest import TOKEN_KEY
 
 # Token encryption ------------------------------------------------------------------

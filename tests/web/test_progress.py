@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from coaching import localtime
-from service import backfill
-from service import handlers
-from service.events import WebhookEvent
-from service.models import Activity
-from service.models import Athlete
-from service.svg_chart import MONTHS
+from service.pipeline import backfill
+from service.pipeline import handlers
+from service.pipeline.events import WebhookEvent
+from service.storage.models import Activity
+from service.storage.models import Athlete
+from service.web.chart import MONTHS
 from tests.conftest import SUBSCRIPTION_ID
 from tests.web.conftest import add_run
 from tests.web.conftest import connect

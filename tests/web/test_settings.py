@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.models import Athlete
+from service.storage.models import Athlete
 from tests.web.conftest import add_run
 from tests.web.conftest import connect
 from tests.web.conftest import csrf_token

@@ -12,11 +12,11 @@ import pytest
 import sqlalchemy as sa
 
 from coaching import localtime
-from service import handlers
-from service import svg_chart
-from service.activity_files import Limits
-from service.activity_files import read_activity
-from service.models import Activity
+from service.files import Limits
+from service.files import read_activity
+from service.pipeline import handlers
+from service.storage.models import Activity
+from service.web import chart as svg_chart
 from tests.files.builders import run_gpx
 from tests.web.conftest import add_run
 from tests.web.conftest import connect
