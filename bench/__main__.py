@@ -151,8 +151,8 @@ def call_costs(stack: Stack, athlete: int, count: int) -> None:
 
 def backfill_cost(stack: Stack, count: int) -> None:
     """Connect an athlete who already has ``count`` activities and run their backfill."""
+    from service.accounts.connect import connect_athlete
     from service.pipeline import backfill
-    from service.pipeline import handlers
 
     assert stack.deps is not None
     created = stack.sandbox("POST", "/sandbox/athletes", json={"firstname": "History"})
@@ -160,7 +160,7 @@ def backfill_cost(stack: Stack, count: int) -> None:
         # Spread over the backfill's eight weeks; their webhooks meet an unknown athlete.
         stack.upload(created["athlete_id"], run_body(minutes_ago=n * 120))
     stack.wait_idle()
-    athlete = handlers.connect_athlete(stack.deps, created["code"])
+    athlete = connect_athlete(stack.deps, created["code"])
     route = "GET /api/v3/athlete/activities"
     before = stack.sandbox("GET", "/sandbox/stats")["calls"].get(route, 0)
     imported = backfill.backfill_athlete(stack.deps, athlete)

@@ -15,10 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from coaching import localtime
-from service.pipeline import handlers
+from service.accounts.policy import write_policy
 from service.storage.models import Activity
 from service.storage.models import Athlete
+from service.storage.models import BackfillStatus
 from service.storage.models import Event
+from service.storage.models import EventStatus
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -48,7 +50,7 @@ def first_note(
     )
     if written:
         return None
-    policy = handlers.write_policy(athlete)
+    policy = write_policy(athlete.paused, athlete.write_mode)
     if not policy.write:
         return (
             "Paused: no note goes to Strava until you resume."
@@ -61,7 +63,7 @@ def first_note(
             Event.owner_id == athlete.id,
             Event.object_type == "activity",
             Event.aspect_type == "create",
-            Event.status == "pending",
+            Event.status == EventStatus.PENDING,
         )
     )
     if queued is not None:
@@ -78,7 +80,7 @@ def first_note(
 
 
 def progress(session: Session, athlete: Athlete, delay_s: int, now: datetime) -> Progress:
-    backfilling = athlete.backfill_status == "pending"
+    backfilling = athlete.backfill_status == BackfillStatus.PENDING
     return Progress(
         backfill=athlete.backfill_status,
         runs_found=athlete.backfill_found or 0,

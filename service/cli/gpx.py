@@ -10,10 +10,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterable
-from collections.abc import Iterator
-from datetime import timedelta
-from datetime import timezone
 from typing import Any
 
 import click
@@ -21,114 +17,26 @@ import click
 from coaching import localtime
 from coaching.document import InputError
 from coaching.document import suggest_from_document
+from service.cli.context import one_shot_app
 from service.files import MB
 from service.files import FileError
 from service.files import FileResult
 from service.files import Limits
 from service.files import RequestBudget
-from service.files import read_activity
-from service.files import read_bounded
+from service.files.imports import UnknownAthlete
+from service.files.imports import import_files
+from service.files.report import bounded_reads
+from service.files.report import document
+from service.files.report import expand
+from service.files.report import import_line
+from service.files.report import line
+from service.files.report import read_one
+from service.files.report import run_entry
+from service.files.report import run_json
 
 SUFFIXES = (".gpx", ".fit")
 # The progress bar shows on a terminal when there are more files than this.
 PROGRESS_OVER = 5
-METRES_PER_MILE = 1609.344
-
-
-def expand(paths: Iterable[str]) -> tuple[list[str], list[str]]:
-    """Files to read, in order (folders walked for *.gpx and *.fit, sorted), and notes."""
-    files: list[str] = []
-    notes: list[str] = []
-    seen: set[str] = set()
-
-    def add(name: str) -> None:
-        key = os.path.realpath(name)
-        if key not in seen:
-            seen.add(key)
-            files.append(name)
-
-    for raw in paths:
-        if os.path.isdir(raw):
-            found = sorted(_walk(raw))
-            if not found:
-                notes.append(f"{raw}: no .gpx or .fit files in this folder")
-            for name in found:
-                add(name)
-        else:
-            add(raw)
-    return files, notes
-
-
-def _walk(folder: str) -> Iterator[str]:
-    for root, dirs, names in os.walk(folder):
-        dirs.sort()
-        for name in names:
-            if name.lower().endswith(SUFFIXES):
-                yield os.path.join(root, name)
-
-
-def read_one(path: str, limits: Limits, budget: RequestBudget) -> FileResult:
-    """Read one file within the per-file and per-command limits; raises FileError."""
-    data = read_bounded(path, limits)
-    budget.charge(len(data))
-    return read_activity(path, data, limits)
-
-
-def duration(seconds: int) -> str:
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
-
-
-def distance(metres: float, units: str) -> str:
-    if units == "imperial":
-        return f"{metres / METRES_PER_MILE:.1f} mi"
-    return f"{metres / 1000:.1f} km"
-
-
-def line(path: str, result: FileResult | None, error: str | None, units: str) -> str:
-    if result is None:
-        return f"{path}: error: {error}"
-    if not result.recorded:
-        text = f"{path}: {result.reason}"
-    elif result.is_run:
-        assert result.start is not None
-        when = result.start.strftime("%Y-%m-%d %H:%M UTC")
-        text = (
-            f"{path}: run {distance(result.distance_m, units)} "
-            f"in {duration(result.moving_time_s)}, {when}"
-        )
-    else:
-        text = f"{path}: not a run ({result.reason})"
-    if result.notes:
-        text += "; " + "; ".join(result.notes)
-    return text
-
-
-def run_entry(result: FileResult) -> dict[str, Any]:
-    """A run as ``postrun suggest`` reads it (and as --json prints it)."""
-    assert result.start is not None
-    start = result.start
-    if result.utc_offset_s:
-        # Written on the file's own clock, so ``postrun suggest`` keeps the local day.
-        start = start.astimezone(timezone(timedelta(seconds=result.utc_offset_s)))
-    return {
-        "start": start.isoformat().replace("+00:00", "Z"),
-        "distance_m": result.distance_m,
-        "moving_time_s": result.moving_time_s,
-        "sport_type": result.sport_type,
-    }
-
-
-def document(
-    runs: list[tuple[str, FileResult]], units: str | None, zone: str | None = None
-) -> dict[str, Any]:
-    """The request ``postrun suggest`` reads: every run, with the file's path as its id."""
-    doc: dict[str, Any] = {"runs": [{"id": path, **run_entry(r)} for path, r in runs]}
-    athlete = {key: value for key, value in (("units", units), ("timezone", zone)) if value}
-    if athlete:
-        doc["athlete"] = athlete
-    return doc
 
 
 def _read_all(
@@ -292,33 +200,18 @@ def _stderr_is_terminal() -> bool:
         return False
 
 
-def _bounded(files: list[str], limits: Limits) -> Iterator[tuple[str, bytes | FileError]]:
-    """Each file's bytes (or why they could not be read), one file at a time."""
-    for path in files:
-        try:
-            yield path, read_bounded(path, limits)
-        except FileError as error:
-            yield path, error
-
-
 def _import(
     files: list[str], athlete_id: int, limits: Limits, units: str | None, as_json: bool
 ) -> int:
     """Import ``files`` for the athlete; returns the exit status (2: no such athlete)."""
-    from service.cli.commands import _settings
-    from service.files import imports as uploads
-    from service.web.app import create_app
-
-    app = create_app(_settings())
-    try:
-        results = uploads.import_files(
-            app.extensions["postrun"], athlete_id, _bounded(files, limits), limits
-        )
-    except uploads.UnknownAthlete:
-        click.echo(f"error: no athlete {athlete_id} in the database", err=True)
-        return 2
-    finally:
-        app.extensions["postrun.engine"].dispose()
+    with one_shot_app() as app:
+        try:
+            results = import_files(
+                app.extensions["postrun"], athlete_id, bounded_reads(files, limits), limits
+            )
+        except UnknownAthlete:
+            click.echo(f"error: no athlete {athlete_id} in the database", err=True)
+            return 2
     if as_json:
         payload = {
             "athlete": athlete_id,
@@ -329,7 +222,7 @@ def _import(
                     "status": result.status,
                     "error": result.error,
                     "detail": result.detail or None,
-                    "run": _run_json(result.run),
+                    "run": run_json(result.run),
                     "suggestion": result.suggestion,
                 }
                 for path, result in zip(files, results, strict=True)
@@ -342,31 +235,3 @@ def _import(
         imported = sum(result.status == "imported" for result in results)
         click.echo(f"{imported} run(s) imported for athlete {athlete_id}", err=True)
     return 0 if all(result.ok for result in results) else 1
-
-
-def _run_json(run: Any) -> dict[str, Any] | None:
-    if run is None:
-        return None
-    return {
-        "start": run.start.isoformat().replace("+00:00", "Z"),
-        "distance_m": run.distance_m,
-        "moving_time_s": run.moving_time_s,
-        "sport_type": run.sport_type,
-    }
-
-
-def import_line(path: str, result: Any, units: str) -> str:
-    """One line per file for ``--import`` (``result`` is a ``service.uploads.ImportResult``)."""
-    if result.status == "error":
-        return f"{path}: error: {result.error}"
-    if result.status == "not a run":
-        reason = result.detail
-        if not reason.startswith("not a recorded run"):
-            reason = f"not a run ({reason})"
-        return f"{path}: not imported: {reason}"
-    run = result.run
-    when = run.start.strftime("%Y-%m-%d %H:%M UTC")
-    text = f"run {distance(run.distance_m, units)} in {duration(run.moving_time_s)}, {when}"
-    if result.status == "duplicate":
-        return f"{path}: duplicate, not imported: {text}; {result.detail}"
-    return f"{path}: imported {text}"

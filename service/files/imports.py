@@ -15,9 +15,9 @@ Decisions:
 - **Never written to Strava.** Rows have ``source`` "file" and ``status``
   "imported"; the worker only ever handles activities named by Strava's events.
 - **Counted once.** Two records are one run when their starts are within 120 s
-  and their distances within 5 % (``handlers.same_run``). A file run that matches
+  and their distances within 5 % (``same_run``). A file run that matches
   any stored run (from Strava or an earlier file) is a duplicate and is not
-  stored. A Strava run that arrives after the file wins: ``handlers.run_history``
+  stored. A Strava run that arrives after the file wins: ``run_history``
   (and the chart) drop file runs that a Strava run matches.
 - **Not a run.** Rides, walks, routes and files without times are reported
   with the reader's reason and not stored.
@@ -26,6 +26,7 @@ Decisions:
 from __future__ import annotations
 
 import dataclasses
+import enum
 import hashlib
 import logging
 import posixpath
@@ -44,16 +45,32 @@ from service.files import FileResult
 from service.files import Limits
 from service.files import RequestBudget
 from service.files import read_activity
-from service.pipeline import handlers
+from service.pipeline.deps import Deps
+from service.pipeline.history import SAME_RUN_START_S
+from service.pipeline.history import as_run
+from service.pipeline.history import coaching_settings
+from service.pipeline.history import run_history
+from service.pipeline.history import same_run
 from service.storage.models import Activity
+from service.storage.models import ActivitySource
+from service.storage.models import ActivityStatus
 from service.storage.models import Athlete
+from service.storage.rows import activity_row
+from service.storage.rows import clip
 
 log = logging.getLogger(__name__)
 
-IMPORTED = "imported"
-DUPLICATE = "duplicate"
-NOT_A_RUN = "not a run"
-ERROR = "error"
+
+class Outcome(enum.StrEnum):
+    """What became of one file (``ImportResult.status``)."""
+
+    IMPORTED = "imported"
+    DUPLICATE = "duplicate"
+    NOT_A_RUN = "not a run"
+    ERROR = "error"
+
+
+IMPORTED, DUPLICATE, NOT_A_RUN, ERROR = Outcome
 IMPORTED_REASON = "imported from a file"
 
 
@@ -80,7 +97,7 @@ class ImportResult:
     """What became of one file. ``detail`` explains a duplicate or a file that is not a run."""
 
     name: str
-    status: str  # imported | duplicate | not a run | error
+    status: Outcome
     error: str | None = None
     run: RunSummary | None = None
     suggestion: str | None = None
@@ -93,7 +110,9 @@ class ImportResult:
 
 def display_name(name: str) -> str:
     """The file's own name, without any folders a browser or a path put in front."""
-    return posixpath.basename(name.replace("\\", "/")).strip()[:255] or "(no name)"
+    return clip(Activity.file_name, posixpath.basename(name.replace("\\", "/")).strip()) or (
+        "(no name)"
+    )
 
 
 def file_run_id(athlete_id: int, data: bytes) -> int:
@@ -103,7 +122,7 @@ def file_run_id(athlete_id: int, data: bytes) -> int:
 
 
 def import_files(
-    deps: handlers.Deps,
+    deps: Deps,
     athlete_id: int,
     files: Iterable[tuple[str, bytes | FileError]],
     limits: Limits | None = None,
@@ -146,7 +165,7 @@ def _summary(found: FileResult) -> RunSummary:
 
 
 def _import_one(
-    deps: handlers.Deps, athlete_id: int, name: str, data: bytes, found: FileResult
+    deps: Deps, athlete_id: int, name: str, data: bytes, found: FileResult
 ) -> ImportResult:
     if not found.is_run or found.start is None:
         return ImportResult(name, NOT_A_RUN, detail=found.reason)
@@ -164,26 +183,27 @@ def _import_one(
         match = matching_run(session, athlete_id, summary.start, summary.distance_m)
         if match is not None:
             return ImportResult(name, DUPLICATE, run=summary, detail=_same_as(match))
-        row = Activity(
-            id=run_id,
+        row = activity_row(
+            None,
+            activity_id=run_id,
             athlete_id=athlete_id,
             name=name,
-            sport_type=summary.sport_type[:40],
+            sport_type=summary.sport_type,
             start=summary.start,
             utc_offset_s=summary.utc_offset_s,
             distance_m=summary.distance_m,
             moving_time_s=summary.moving_time_s,
-            is_run=True,
-            status=IMPORTED,
-            reason=IMPORTED_REASON,
-            source=handlers.FILE_SOURCE,
-            file_name=name,
         )
+        row.is_run = True
+        row.status = ActivityStatus.IMPORTED
+        row.reason = IMPORTED_REASON
+        row.source = ActivitySource.FILE
+        row.file_name = name
         session.add(row)
         session.flush()
-        run = handlers.as_run(row)
-        history = handlers.run_history(session, athlete_id, run.start)
-        suggestion = coaching.suggest(handlers.coaching_settings(athlete), history, run)
+        run = as_run(row)
+        history = run_history(session, athlete_id, run.start)
+        suggestion = coaching.suggest(coaching_settings(athlete), history, run)
         try:
             session.commit()
         except IntegrityError:  # the same file, imported at the same moment elsewhere
@@ -205,7 +225,7 @@ def matching_run(
     session: Session, athlete_id: int, start: datetime, distance_m: float
 ) -> Activity | None:
     """A stored run of the athlete (from Strava or a file) that is the same run, if any."""
-    margin = timedelta(seconds=handlers.SAME_RUN_START_S)
+    margin = timedelta(seconds=SAME_RUN_START_S)
     candidates = session.scalars(
         sa.select(Activity)
         .where(Activity.athlete_id == athlete_id)
@@ -215,13 +235,13 @@ def matching_run(
         .order_by(Activity.source.desc(), Activity.start)  # Strava's copy first
     )
     for row in candidates:
-        if handlers.same_run(start, distance_m, row.start, row.distance_m):
+        if same_run(start, distance_m, row.start, row.distance_m):
             return row
     return None
 
 
 def _same_as(row: Activity) -> str:
     when = row.start.strftime("%Y-%m-%d %H:%M UTC")
-    if row.source == handlers.FILE_SOURCE:
+    if row.source == ActivitySource.FILE:
         return f"the same run as {row.file_name} ({when}), imported before"
     return f"the same run as “{row.name or 'Run'}” on Strava ({when})"

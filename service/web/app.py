@@ -7,7 +7,6 @@ import logging
 import os
 import secrets
 from pathlib import Path
-from typing import Any
 
 import redis
 from flask import Flask
@@ -17,17 +16,25 @@ from service.config import ConfigError
 from service.config import Settings
 from service.config import redis_client_url
 from service.files import Limits
-from service.ops.metrics import Counters
-from service.pipeline.handlers import Deps
+from service.pipeline.deps import Deps
 from service.pipeline.inbox import Inbox
 from service.pipeline.inbox import fast_client
 from service.storage import crypto
+from service.storage.counters import Counters
 from service.storage.crypto import TokenCipher
 from service.storage.db import make_engine
 from service.storage.db import make_session_factory
 from service.strava.budget import RateBudget
 from service.strava.gateway import StravaGateway
 from service.strava.locks import redis_lock
+from service.web import account
+from service.web import pages
+from service.web import security
+from service.web import uploads
+from service.web import webhook
+from service.web.celery_app import celery_config
+from service.web.celery_app import celery_init_app
+from service.web.celery_app import enqueuers
 
 log = logging.getLogger(__name__)
 
@@ -38,57 +45,6 @@ def templates_dir() -> str:
     if packaged.is_dir():
         return str(packaged)
     return str(Path(__file__).resolve().parents[2] / "templates")
-
-
-def celery_config(settings: Settings, worker: bool = False) -> dict[str, Any]:
-    config: dict[str, Any] = {
-        "broker_url": settings.redis_url,
-        "task_ignore_result": True,
-        # A task is acknowledged only once it has finished; if its worker dies, Redis
-        # hands it to another worker after the visibility timeout. Safe because every
-        # task is idempotent (Celery's docs: acks_late only for idempotent tasks).
-        "task_acks_late": True,
-        "task_reject_on_worker_lost": True,
-        "worker_prefetch_multiplier": 1,
-        # A reserved but unacknowledged task (one waiting for its countdown, or one whose
-        # worker died) is delivered again after this long. It must outlast the longest
-        # retry countdown (15 min, one Strava rate window) plus a task's own run time.
-        "broker_transport_options": {
-            "visibility_timeout": 30 * 60,
-            # Workers read the queues in the order given (postrun, then postrun-low),
-            # so fresh runs always go before backfills.
-            "queue_order_strategy": "priority",
-            "socket_connect_timeout": 1,
-            "socket_timeout": 5,
-        },
-        "broker_connection_retry_on_startup": True,
-        "task_default_queue": "postrun",
-        "task_routes": {
-            "postrun.backfill*": {"queue": "postrun-low"},
-            "postrun.reconcile": {"queue": "postrun-low"},
-            "postrun.clean_up": {"queue": "postrun-low"},
-        },
-        "include": ["workers.tasks"],
-        "beat_schedule": {
-            "sweep-events": {
-                "task": "postrun.sweep_events",
-                "schedule": float(settings.sweep_interval_s),
-            },
-            "ensure-subscription": {"task": "postrun.ensure_subscription", "schedule": 3600.0},
-            "reconcile": {"task": "postrun.reconcile", "schedule": 86400.0},
-            "clean-up": {"task": "postrun.clean_up", "schedule": 86400.0},
-        },
-        "worker_hijack_root_logger": False,
-    }
-    if not worker:
-        # A web process must not hold Strava's request while the broker is down: give up
-        # on a publish within about a second (the event is already stored, and the
-        # sweeper enqueues it later). Workers keep Celery's patient reconnection.
-        config["broker_transport_options"].update(
-            max_retries=1, interval_start=0, interval_step=0.2, interval_max=0.5
-        )
-        config["broker_connection_timeout"] = 1
-    return config
 
 
 def create_app(settings: Settings | None = None, *, worker: bool = False) -> Flask:
@@ -118,28 +74,8 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fla
     def lock(name: str) -> contextlib.AbstractContextManager[None]:
         return redis_lock(redis_client, name)
 
-    from workers import celery_init_app
-    from workers import tasks
-
-    celery_init_app(app)
-
-    def enqueue(event_id: int) -> None:
-        try:
-            # The delay leaves the athlete time for the edits they make right after an upload.
-            tasks.process_event.apply_async(
-                (event_id,), countdown=settings.processing_delay_s, retry=False
-            )
-        except Exception:
-            # The event is already committed; the sweeper enqueues it again later.
-            log.exception("could not enqueue event %s; it stays pending", event_id)
-
-    def enqueue_backfill(athlete_id: int) -> None:
-        try:
-            tasks.backfill_athlete.apply_async((athlete_id,), retry=False)
-        except Exception:
-            # The athlete is connected; their history fills up from new runs instead.
-            log.exception("could not enqueue the backfill of athlete %s", athlete_id)
-
+    celery = celery_init_app(app)
+    enqueue, enqueue_backfill = enqueuers(celery, settings.processing_delay_s)
     app.extensions["postrun"] = Deps(
         settings=settings,
         session_factory=make_session_factory(engine),
@@ -160,15 +96,9 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fla
     app.extensions["postrun.redis"] = redis_client
     app.extensions["postrun.counters"] = counters
 
-    from service.web import pages
-    from service.web import webhook
-
     app.register_blueprint(webhook.bp)
     app.register_blueprint(pages.bp)
-    from service.web import account
-    from service.web import security
-    from service.web import uploads
-
+    # The account blueprint carries the settings page's routes too (service.web.settings).
     app.register_blueprint(account.bp)
     app.register_blueprint(uploads.bp)
     security.init_app(app, exempt=[webhook.bp])

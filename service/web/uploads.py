@@ -18,17 +18,26 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Blueprint
-from flask import current_app
 from flask import request
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from service.files import FileError
 from service.files import Limits
-from service.files import imports as uploads
-from service.files._common import human_bytes
-from service.web import account
+from service.files import human_bytes
+from service.files.imports import ImportResult
+from service.files.imports import UnknownAthlete
+from service.files.imports import import_files
+from service.storage.models import Athlete
+from service.web.context import deps
+from service.web.context import upload_limits
 from service.web.security import csrf
+from service.web.settings import form_values
+from service.web.settings import render_settings
+from service.web.signin import athlete_page
+from service.web.signin import sign_in_first
+from service.web.signin import signed_in
 
 bp = Blueprint("uploads", __name__)
 
@@ -38,11 +47,6 @@ MULTIPART_OVERHEAD = 64 * 1024
 # No more parts than this in one upload (Werkzeug refuses more, with a 413).
 MAX_PARTS = 200
 NO_FILES = "Choose one or more GPX or FIT files first."
-
-
-def upload_limits() -> Limits:
-    configured = current_app.config.get("POSTRUN_UPLOAD_LIMITS")
-    return configured if isinstance(configured, Limits) else Limits()
 
 
 def _read(storage: FileStorage, limits: Limits) -> bytes | FileError:
@@ -74,63 +78,48 @@ def _files(chosen: list[FileStorage], limits: Limits) -> Iterator[tuple[str, byt
 
 @bp.post("/settings/upload")
 @csrf.exempt  # checked below, once the body is bounded
-def upload() -> Any:
-    deps = account._deps()
+@athlete_page
+def upload(db: Session, athlete: Athlete) -> Any:
     limits = upload_limits()
-    with deps.session_factory() as db:
-        if account.signed_in(db) is None:
-            return account._sign_in_first()
+    athlete_id = athlete.id
+    db.rollback()  # no transaction stays open while the body arrives
     request.max_content_length = limits.max_request_bytes + MULTIPART_OVERHEAD
     request.max_form_parts = MAX_PARTS
     csrf.protect()
     chosen = [f for f in request.files.getlist(FIELD) if f.filename]
-    with deps.session_factory() as db:
-        athlete = account.signed_in(db)
-        if athlete is None:
-            return account._sign_in_first()
-        athlete_id = athlete.id
-        if not chosen:
-            return _page(db, athlete, error=NO_FILES, status=400)
+    if not chosen:
+        return _page(db, athlete, error=NO_FILES, status=400)
     try:
-        results = uploads.import_files(deps, athlete_id, _files(chosen, limits), limits)
-    except uploads.UnknownAthlete:
-        return account._sign_in_first()
-    with deps.session_factory() as db:
-        athlete = account.signed_in(db)
-        if athlete is None:
-            return account._sign_in_first()
-        return _page(db, athlete, results=results)
+        results = import_files(deps(), athlete_id, _files(chosen, limits), limits)
+    except UnknownAthlete:
+        return sign_in_first()
+    db.rollback()  # the page shows the runs the import committed
+    if signed_in(db) is None:
+        return sign_in_first()
+    return _page(db, athlete, results=results)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
-def too_large(_error: RequestEntityTooLarge) -> Any:
+@athlete_page
+def too_large(db: Session, athlete: Athlete, _error: RequestEntityTooLarge) -> Any:
     limits = upload_limits()
-    with account._deps().session_factory() as db:
-        athlete = account.signed_in(db)
-        if athlete is None:
-            return account._sign_in_first()
-        message = (
-            "Nothing was imported: the upload is larger than "
-            f"{human_bytes(limits.max_request_bytes)} in all, or holds too many files. "
-            f"Each file may be up to {human_bytes(limits.max_bytes)}; "
-            "upload fewer files at a time."
-        )
-        return _page(db, athlete, error=message, status=413)
+    message = (
+        "Nothing was imported: the upload is larger than "
+        f"{human_bytes(limits.max_request_bytes)} in all, or holds too many files. "
+        f"Each file may be up to {human_bytes(limits.max_bytes)}; "
+        "upload fewer files at a time."
+    )
+    return _page(db, athlete, error=message, status=413)
 
 
 def _page(
-    db: Any,
-    athlete: Any,
+    db: Session,
+    athlete: Athlete,
     *,
-    results: list[uploads.ImportResult] | None = None,
+    results: list[ImportResult] | None = None,
     error: str | None = None,
     status: int = 200,
 ) -> Any:
-    return account._render_settings(
-        db,
-        athlete,
-        account._form_values(athlete),
-        uploads=results,
-        upload_error=error,
-        status=status,
+    return render_settings(
+        db, athlete, form_values(athlete), uploads=results, upload_error=error, status=status
     )

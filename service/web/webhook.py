@@ -14,9 +14,11 @@ from flask import Response
 from flask import current_app
 from flask import request
 
-from service.pipeline import handlers
+from service.pipeline.deps import Deps
+from service.pipeline.errors import NotOurSubscription
 from service.pipeline.events import EventError
 from service.pipeline.events import parse_event
+from service.pipeline.intake import receive_event
 
 bp = Blueprint("webhook", __name__)
 # The answer to every accepted event, built once: this path is measured against a
@@ -28,7 +30,7 @@ def _accepted() -> Response:
     return Response(ACCEPTED_BODY, status=200, mimetype="application/json")
 
 
-def _deps() -> handlers.Deps:
+def _deps() -> Deps:
     return current_app.extensions["postrun"]
 
 
@@ -66,7 +68,7 @@ def receive() -> Response | tuple[dict[str, str], int]:
     except EventError as error:
         return _error(str(error), 400)
     try:
-        handlers.receive_event(deps, event)
-    except handlers.NotOurSubscription:
+        receive_event(deps, event)
+    except NotOurSubscription:
         return _error("subscription_id: not this deployment's subscription", 403)
     return _accepted()

@@ -7,10 +7,10 @@ import dataclasses
 import pytest
 import sqlalchemy as sa
 
-from service.pipeline import handlers
 from service.pipeline import inbox as inbox_module
 from service.pipeline.inbox import Inbox
 from service.pipeline.inbox import Ingestor
+from service.pipeline.intake import store_events
 from service.storage.models import Event
 from service.web.app import create_app
 from tests.conftest import SUBSCRIPTION_ID
@@ -49,7 +49,7 @@ def rows(deps):
 def ingest(deps, consumer="test"):
     def store(entries):
         batch = [(entry.event, entry.received_at) for entry in entries]
-        for event_id in handlers.store_events(deps, batch):
+        for event_id in store_events(deps, batch):
             deps.enqueue(event_id)
 
     ingestor = Ingestor(deps.inbox, store)

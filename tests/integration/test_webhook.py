@@ -222,18 +222,20 @@ def test_a_recreated_subscription_is_accepted_at_once(app_settings, enqueued):
     """The cached id must not turn away events after ``postrun subscribe`` made a new one."""
     import dataclasses
 
-    from service.pipeline import handlers
+    from service.pipeline.intake import save_subscription_id
+    from service.pipeline.subscription import SUBSCRIPTION_KEY
+    from service.storage.models import AppState
     from service.web.app import create_app
 
     app = create_app(dataclasses.replace(app_settings, strava_subscription_id=None))
     deps = app.extensions["postrun"]
     deps.enqueue = lambda _event_id: None
     client = app.test_client()
-    handlers.save_subscription_id(deps, 1)
+    save_subscription_id(deps, 1)
     assert client.post(URL, json=event(subscription_id=1)).status_code == 200
 
     with deps.session_factory() as session:  # another process re-creates it
-        session.get(handlers.AppState, handlers.SUBSCRIPTION_KEY).value = "2"
+        session.get(AppState, SUBSCRIPTION_KEY).value = "2"
         session.commit()
 
     assert client.post(URL, json=event(subscription_id=2, object_id=2)).status_code == 200

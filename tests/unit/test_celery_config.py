@@ -52,8 +52,8 @@ def test_upload_limits_come_from_the_environment():
 
 
 def test_a_deferral_gets_enough_retries_to_outlast_its_cause():
-    from service.pipeline.handlers import BACKFILL_WAIT
-    from service.pipeline.handlers import RetryLater
+    from service.pipeline.errors import RetryLater
+    from service.pipeline.processing import BACKFILL_WAIT
     from workers.tasks import retry_plan
 
     settings = Settings()
