@@ -115,7 +115,9 @@ def end_to_end(stack: Stack, athlete: int, seconds: float) -> None:
             .where(Event.received_at >= started, Event.aspect_type == "create")
             .where(Activity.annotated_at.is_not(None))
         ).all()
-    delays = sorted((done - received).total_seconds() * 1000 for received, done in rows)
+    delays = sorted(
+        (done - received).total_seconds() * 1000 for received, done in rows if done is not None
+    )
     say("e2e_events", len(delays))
     say("e2e_p50_ms", f"{statistics.median(delays):.0f}")
     say("e2e_p95_ms", f"{delays[int(0.95 * (len(delays) - 1))]:.0f}")

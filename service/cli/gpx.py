@@ -181,8 +181,8 @@ def gpx(
         click.echo(json.dumps(payload, indent=2, ensure_ascii=False))
     else:
         shown_units = units or "metric"
-        for path, r, error in outcomes:
-            click.echo(line(path, r, error, shown_units))
+        for path, r, failure in outcomes:
+            click.echo(line(path, r, failure, shown_units))
         if suggestion_text is not None:
             click.echo()
             click.echo(suggestion_text)

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
+from typing import cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 import coaching
@@ -27,6 +30,7 @@ from service.pipeline.intake import save_subscription_id
 from service.storage.models import Activity
 from service.storage.models import Athlete
 from service.storage.models import Event
+from service.storage.models import EventStatus
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +129,11 @@ def clean_up(deps: Deps, keep_days: int = KEEP_EVENTS_DAYS) -> int:
     """Delete finished events older than ``keep_days``; pending ones are never touched."""
     cutoff = deps.now() - timedelta(days=keep_days)
     with deps.session_factory() as session:
-        deleted = session.execute(
-            sa.delete(Event).where(Event.status != "pending").where(Event.received_at < cutoff)
-        ).rowcount
+        result = session.execute(
+            sa.delete(Event)
+            .where(Event.status != EventStatus.PENDING)
+            .where(Event.received_at < cutoff)
+        )
+        deleted = cast("CursorResult[Any]", result).rowcount
         session.commit()
     return int(deleted or 0)

@@ -24,6 +24,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import redis
 from redis.backoff import NoBackoff
@@ -117,7 +118,7 @@ class Inbox:
     ) -> list[Entry]:
         """Entries for this consumer: first (with ``claim``) any a dead one left behind,
         then new ones."""
-        raw = []
+        raw: list[Any] = []
         if claim:
             claimed = self.client.xautoclaim(
                 self.stream,
@@ -129,7 +130,7 @@ class Inbox:
             )
             raw = list(claimed[1]) if claimed else []
         if not raw:
-            found = self.client.xreadgroup(
+            found: Any = self.client.xreadgroup(
                 GROUP, consumer, {self.stream: ">"}, count=count, block=block_ms
             )
             raw = [item for _stream, items in found or [] for item in items]

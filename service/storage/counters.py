@@ -21,4 +21,5 @@ class Counters:
             self.client.hincrby(COUNTERS_KEY, name, amount)
 
     def read(self) -> dict[str, int]:
-        return {k.decode(): int(v) for k, v in self.client.hgetall(COUNTERS_KEY).items()}
+        counts = self.client.hgetall(COUNTERS_KEY).items()
+        return {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in counts}

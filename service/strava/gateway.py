@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import TypeVar
+from typing import cast
 
 import requests
 from stravalib import Client
@@ -166,7 +167,8 @@ class StravaGateway:
         client = Client(
             access_token=access_token,
             requests_session=self._http(),
-            rate_limiter=self._record_rates,
+            # stravalib calls any callable with (headers, method); its hint names a class.
+            rate_limiter=self._record_rates,  # type: ignore[arg-type]
         )
         # stravalib refreshes on its own whenever STRAVA_CLIENT_ID/SECRET are in the
         # environment, outside our per-athlete lock and without persisting the rotated
@@ -195,7 +197,10 @@ class StravaGateway:
         """Trade a one-time code for tokens; returns them with the granted scope."""
         client_id, secret = self._credentials()
         with translate_errors(self.clock):
-            info = self._client().exchange_code_for_token(client_id, secret, code)
+            # Without return_athlete, stravalib returns the AccessInfo mapping alone.
+            info = cast(
+                "dict[str, Any]", self._client().exchange_code_for_token(client_id, secret, code)
+            )
         tokens = Tokens(info["access_token"], info["refresh_token"], int(info["expires_at"]))
         return tokens, str(dict(info).get("scope", "") or "")
 

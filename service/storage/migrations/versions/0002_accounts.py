@@ -50,7 +50,9 @@ athletes = sa.table(
 
 
 def _cipher() -> TokenCipher | None:
-    key = op.get_context().config.attributes.get("token_key") or Settings.from_env().token_key
+    config = op.get_context().config
+    given = config.attributes.get("token_key") if config is not None else None
+    key = given or Settings.from_env().token_key
     return TokenCipher(key) if key else None
 
 
