@@ -1,6 +1,9 @@
 """Distance, moving time and elevation gain from recorded points, and what the activity was.
 
 Used by both readers: GPX track segments, and FIT records split where the timer stopped.
+
+Over 300 lines on purpose: distance, pauses, elevation and the run/not-a-run verdict
+share one pass over the same points, and splitting them would split that pass.
 """
 
 from __future__ import annotations
