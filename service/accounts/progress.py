@@ -2,7 +2,7 @@
 
 Read from the database on each page load, so a reload shows the progress without
 any JavaScript: the backfill records how many runs it has found after each page
-it reads (``service.backfill``), and pending events say when a note is due.
+it reads (``service.pipeline.backfill``), and pending events say when a note is due.
 """
 
 from __future__ import annotations

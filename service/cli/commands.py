@@ -72,7 +72,7 @@ def worker(celery_args: tuple[str, ...]) -> None:
     if settings.worker_nice > 0:
         # Kept across the exec below, and by every process the worker forks.
         os.nice(settings.worker_nice)
-    # Both queues, fresh runs first (see queue_order_strategy in service/app.py).
+    # Both queues, fresh runs first (see queue_order_strategy in service/web/celery_app.py).
     queues = [] if {"-Q", "--queues"} & set(celery_args) else ["--queues", "postrun,postrun-low"]
     exec_python(
         [

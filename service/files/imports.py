@@ -1,6 +1,6 @@
 """Import GPX and FIT files into an athlete's run history (the settings page, ``postrun gpx``).
 
-Each file is read with ``service.activity_files`` under the per-file and
+Each file is read with ``service.files`` under the per-file and
 per-request limits; one bad file never stops the others. A run joins the history
 as an ``Activity`` row and gets the note it would have received then, built as the
 pipeline builds it: ``coaching.suggest`` with the athlete's runs up to its start.

@@ -136,7 +136,7 @@ def run_json(run: Any) -> dict[str, Any] | None:
 
 
 def import_line(path: str, result: ImportResult, units: str) -> str:
-    """One line per file for ``--import`` (``result`` is a ``service.uploads.ImportResult``)."""
+    """One line per file for ``--import`` (an ``ImportResult`` from ``service.files.imports``)."""
     if result.status == "error":
         return f"{path}: error: {result.error}"
     if result.status == "not a run":

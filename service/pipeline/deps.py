@@ -46,7 +46,10 @@ class Deps:
     clock: Callable[[], float] = time.time
     # The Redis inbox the webhook writes to; without one, events go straight to the database.
     inbox: Inbox | None = None
-    subscriptions: SubscriptionCache = dataclasses.field(default_factory=SubscriptionCache)
+    # Each Deps keeps its own cache (init=False: a dataclasses.replace copy starts empty).
+    subscriptions: SubscriptionCache = dataclasses.field(
+        default_factory=SubscriptionCache, init=False
+    )
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)

@@ -37,7 +37,7 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
 
 
 class EncryptedToken(sa.types.TypeDecorator[str]):
-    """A Strava token, stored as Fernet ciphertext (``service.crypto``), read back as text.
+    """A Strava token, stored as Fernet ciphertext (``service.storage.crypto``), read back as text.
 
     The key comes with the engine (``crypto.attach``); an engine without one cannot
     read or write tokens at all, rather than fall back to plaintext.
