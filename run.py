@@ -2,7 +2,7 @@
 """Set up and run postrun with nothing but Python 3.11+.
 
     python3 run.py demo     # the whole service on this machine, against the Strava sandbox
-    python3 run.py test     # lint and the full test suite
+    python3 run.py test     # lint, type-check and the full test suite (layer test included)
     python3 run.py <any postrun command>   # e.g. serve, worker, sandbox --port 8089
 
 The first call makes a virtual environment in .venv and installs the project
@@ -62,6 +62,8 @@ def main(argv: list[str]) -> int:
         checks = [
             [str(BIN / "ruff"), "check", "."],
             [str(BIN / "ruff"), "format", "--check", "."],
+            # Configured in pyproject.toml: strict on coaching/, default settings elsewhere.
+            [str(BIN / "mypy")],
         ]
         for check in checks:
             if subprocess.run(check).returncode != 0:

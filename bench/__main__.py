@@ -26,9 +26,9 @@ import sqlalchemy as sa
 from bench.load import Result
 from bench.load import drive
 from bench.load import drive_wrk
-from service.models import Activity
-from service.models import Event
-from service.stack import Stack
+from service.local.stack import Stack
+from service.storage.models import Activity
+from service.storage.models import Event
 
 
 def say(name: str, value: object) -> None:
@@ -115,7 +115,9 @@ def end_to_end(stack: Stack, athlete: int, seconds: float) -> None:
             .where(Event.received_at >= started, Event.aspect_type == "create")
             .where(Activity.annotated_at.is_not(None))
         ).all()
-    delays = sorted((done - received).total_seconds() * 1000 for received, done in rows)
+    delays = sorted(
+        (done - received).total_seconds() * 1000 for received, done in rows if done is not None
+    )
     say("e2e_events", len(delays))
     say("e2e_p50_ms", f"{statistics.median(delays):.0f}")
     say("e2e_p95_ms", f"{delays[int(0.95 * (len(delays) - 1))]:.0f}")
@@ -151,8 +153,8 @@ def call_costs(stack: Stack, athlete: int, count: int) -> None:
 
 def backfill_cost(stack: Stack, count: int) -> None:
     """Connect an athlete who already has ``count`` activities and run their backfill."""
-    from service import backfill
-    from service import handlers
+    from service.accounts.connect import connect_athlete
+    from service.pipeline import backfill
 
     assert stack.deps is not None
     created = stack.sandbox("POST", "/sandbox/athletes", json={"firstname": "History"})
@@ -160,7 +162,7 @@ def backfill_cost(stack: Stack, count: int) -> None:
         # Spread over the backfill's eight weeks; their webhooks meet an unknown athlete.
         stack.upload(created["athlete_id"], run_body(minutes_ago=n * 120))
     stack.wait_idle()
-    athlete = handlers.connect_athlete(stack.deps, created["code"])
+    athlete = connect_athlete(stack.deps, created["code"])
     route = "GET /api/v3/athlete/activities"
     before = stack.sandbox("GET", "/sandbox/stats")["calls"].get(route, 0)
     imported = backfill.backfill_athlete(stack.deps, athlete)

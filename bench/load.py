@@ -64,8 +64,10 @@ def _worker(
     start_at = time.monotonic() + 0.2
     stop_at = start_at + duration
 
+    host = parts.hostname or "127.0.0.1"
+
     def run(thread_index: int) -> None:
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        connection = http.client.HTTPConnection(host, parts.port, timeout=10)
         sequence = 0
         local: list[float] = []
         done = errors = 0
@@ -89,7 +91,7 @@ def _worker(
             except (OSError, http.client.HTTPException):
                 ok = False
                 connection.close()
-                connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+                connection = http.client.HTTPConnection(host, parts.port, timeout=10)
             local.append((time.perf_counter() - began) * 1000)
             done += ok
             errors += not ok

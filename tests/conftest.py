@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck
 from hypothesis import settings
 
-from service import crypto
-from service import migrate
-from service.app import create_app
 from service.config import Settings
 from service.config import sqlite_url
+from service.storage import crypto
+from service.storage import migrate
+from service.web.app import create_app
 
 settings.register_profile(
     "ci", deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -114,8 +114,8 @@ def redis_server():
     import tempfile
     from pathlib import Path
 
-    from service.embedded import Supervisor
-    from service.embedded import start_redis
+    from service.local.embedded import Supervisor
+    from service.local.embedded import start_redis
 
     workdir = Path(tempfile.mkdtemp(prefix="pr-redis-"))
     supervisor = Supervisor()
@@ -148,7 +148,7 @@ def running_stack(prefix: str, **options):
     import shutil
     import tempfile
 
-    from service.stack import Stack
+    from service.local.stack import Stack
 
     # A short path: unix socket paths are limited to about 100 bytes.
     workdir = Path(tempfile.mkdtemp(prefix=prefix))

@@ -14,12 +14,19 @@ import random
 from celery import shared_task
 from flask import current_app
 
-from service import handlers
 from service.config import Settings
-from service.locks import LockBusy
 from service.logs import log_context
-from service.strava import RateLimited
-from service.strava import Unavailable
+from service.ops import maintenance
+from service.pipeline import backfill
+from service.pipeline import processing
+from service.pipeline.admin import claim_stale_events
+from service.pipeline.deps import Deps
+from service.pipeline.errors import RetryLater
+from service.pipeline.processing import defer_event
+from service.pipeline.processing import park_event
+from service.strava.errors import RateLimited
+from service.strava.errors import Unavailable
+from service.strava.locks import LockBusy
 
 # Redis redelivers an unacknowledged task after the visibility timeout, so a retry
 # must never be scheduled further out than that (strava-api.md §3 windows are 15 min).
@@ -28,7 +35,7 @@ MAX_COUNTDOWN_S = 15 * 60
 log = logging.getLogger(__name__)
 
 
-def _deps() -> handlers.Deps:
+def _deps() -> Deps:
     return current_app.extensions["postrun"]
 
 
@@ -45,7 +52,7 @@ def retry_plan(settings: Settings, error: Exception, retries: int) -> tuple[floa
         # daily budget means waiting until midnight UTC, 15 minutes at a time.
         wait = min(MAX_COUNTDOWN_S, error.retry_after_s + random.uniform(0, 5))  # noqa: S311
         return wait, 24 * 4 + settings.task_max_retries
-    if isinstance(error, handlers.RetryLater):
+    if isinstance(error, RetryLater):
         wait = error.retry_after_s + random.uniform(0, 5)  # noqa: S311
         # Enough tries to outlast the cause's patience, with one to spare.
         return wait, int(error.patience_s // error.retry_after_s) + 2
@@ -55,21 +62,21 @@ def retry_plan(settings: Settings, error: Exception, retries: int) -> tuple[floa
     return backoff(retries), settings.task_max_retries
 
 
-TRANSIENT = (RateLimited, handlers.RetryLater, Unavailable, LockBusy)
+TRANSIENT = (RateLimited, RetryLater, Unavailable, LockBusy)
 
 
 def defer_or_park(
-    deps: handlers.Deps, event_id: int, error: Exception, retries: int
+    deps: Deps, event_id: int, error: Exception, retries: int
 ) -> tuple[float, int] | None:
     """After a transient error: defer the event and say (countdown, retry limit), or,
     out of retries, park it as failed with its error and say None."""
     countdown, limit = retry_plan(deps.settings, error, retries)
     counters = current_app.extensions["postrun.counters"]
     if retries >= limit:
-        handlers.park_event(deps, event_id, error)
+        park_event(deps, event_id, error)
         counters.add("task:failed")
         return None
-    handlers.defer_event(deps, event_id, countdown)
+    defer_event(deps, event_id, countdown)
     counters.add("task:deferred")
     return countdown, limit
 
@@ -79,7 +86,7 @@ def process_event(self, event_id: int) -> str:  # type: ignore[no-untyped-def]
     deps = _deps()
     try:
         with log_context(task_id=self.request.id, event_id=int(event_id)):
-            return handlers.process_event(deps, int(event_id))
+            return processing.process_event(deps, int(event_id))
     except TRANSIENT as error:
         plan = defer_or_park(deps, int(event_id), error, self.request.retries)
         if plan is None:
@@ -104,7 +111,7 @@ def process_events(self, event_ids: list[int]) -> int:  # type: ignore[no-untype
         event_id = int(raw_id)
         with log_context(task_id=self.request.id, event_id=event_id):
             try:
-                handlers.process_event(deps, event_id)
+                processing.process_event(deps, event_id)
             except TRANSIENT as error:
                 plan = defer_or_park(deps, event_id, error, retries=0)
                 if plan is not None:
@@ -168,7 +175,7 @@ def enqueue_batch(event_ids: list[int], countdown: float) -> None:
 def sweep_events() -> int:
     """Re-enqueue events that were accepted but not finished (a lost enqueue or task)."""
     deps = _deps()
-    ids = handlers.claim_stale_events(deps)
+    ids = claim_stale_events(deps)
     for event_id in ids:
         deps.enqueue(event_id)
     return len(ids)
@@ -176,9 +183,7 @@ def sweep_events() -> int:
 
 @shared_task(bind=True, name="postrun.backfill_athlete", acks_late=True, reject_on_worker_lost=True)
 def backfill_athlete(self, athlete_id: int) -> int:  # type: ignore[no-untyped-def]
-    """Import a newly connected athlete's last eight weeks of runs (service/backfill.py)."""
-    from service import backfill
-
+    """Import a newly connected athlete's last eight weeks of runs (service.pipeline.backfill)."""
     deps = _deps()
     try:
         return backfill.backfill_athlete(deps, int(athlete_id))
@@ -192,15 +197,11 @@ def backfill_athlete(self, athlete_id: int) -> int:  # type: ignore[no-untyped-d
 
 @shared_task(name="postrun.ensure_subscription")
 def ensure_subscription() -> str:
-    from service import maintenance
-
     return maintenance.ensure_subscription(_deps())
 
 
 @shared_task(bind=True, name="postrun.reconcile", acks_late=True)
 def reconcile(self) -> int:  # type: ignore[no-untyped-def]
-    from service import maintenance
-
     deps = _deps()
     try:
         created = maintenance.reconcile(deps)
@@ -214,6 +215,4 @@ def reconcile(self) -> int:  # type: ignore[no-untyped-def]
 
 @shared_task(name="postrun.clean_up")
 def clean_up() -> int:
-    from service import maintenance
-
     return maintenance.clean_up(_deps())

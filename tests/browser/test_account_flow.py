@@ -7,9 +7,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from service.models import Activity
-from service.models import Athlete
-from service.models import Event
+from service.storage.models import Activity
+from service.storage.models import Athlete
+from service.storage.models import Event
 
 pytestmark = pytest.mark.e2e
 
@@ -67,7 +67,7 @@ def test_connect_tune_and_disconnect(browser_stack, page, artifacts):
     assert "Not saved yet" in page.content()
     page.get_by_label("Include the weekly-volume advice").uncheck()
     page.get_by_role("button", name="Preview").click()
-    assert "last 7 days" not in preview_text(page)
+    assert "This week:" not in preview_text(page)
     with stack.deps.session_factory() as session:
         assert session.get(Athlete, athlete_id).units == "strava"
 

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from coaching.document import suggest_from_document
-from service.suggest_command import suggest
+from service.cli.suggest import suggest
 
 DOC = {
     "athlete": {"units": "metric", "equipment": "gym"},
@@ -147,7 +147,7 @@ def test_importing_the_command_pulls_in_no_framework():
     import sys
 
     code = (
-        "import sys, service.suggest_command;"
+        "import sys, service.cli.suggest;"
         "bad = [m for m in ('flask', 'celery', 'sqlalchemy', 'requests') if m in sys.modules];"
         "print(bad)"
     )

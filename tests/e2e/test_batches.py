@@ -8,8 +8,8 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from service import handlers
-from service.models import Event
+from service.pipeline.processing import process_event
+from service.storage.models import Event
 from tests.e2e.conftest import run_payload
 from tests.e2e.test_faults import assert_annotated_once
 
@@ -45,7 +45,7 @@ def test_a_failing_event_stays_pending_with_its_error_and_the_rest_go_on(stack, 
     assert "400" in failed.last_error
     assert sorted(e.status for e in events) == ["done", "done", "done", "pending"]
     # What the sweeper does next: run it again. Now it goes through, once.
-    assert handlers.process_event(stack.deps, failed.id) == "done: annotated"
+    assert process_event(stack.deps, failed.id) == "done: annotated"
     assert_annotated_once(stack, written)
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from service.embedded import wait_until
-from service.stack import postrun_command
+from service.local.embedded import wait_until
+from service.local.stack import postrun_command
 
 pytestmark = pytest.mark.e2e
 
@@ -53,7 +53,7 @@ def test_demo_once_annotates_runs_and_leaves_the_ride(short_dir):
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
     assert out.count("— postrun") >= 5
-    for word in ("row", "Cobra", "Rear-delt fly", "last 7 days"):
+    for word in ("row", "Cobra", "Rear-delt fly", "This week:"):
         assert word in out
     ride = out.split("Evening Ride  (Ride)\n", 1)[1].split("\n\n", 1)[0]
     assert ride.strip() == "(empty)"

@@ -16,9 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
-from service.description import MARKER
-from service.description import strip_blocks
-from service.models import Event
+from service.pipeline.description import MARKER
+from service.pipeline.description import strip_blocks
+from service.storage.models import Event
 from tests.conftest import running_stack
 from tests.e2e.conftest import run_payload
 
@@ -210,7 +210,7 @@ def test_tokens_expiring_mid_burst(stack):
     stack.wait_idle(timeout=120)
 
     assert_annotated_once(stack, written)
-    from service.models import Athlete
+    from service.storage.models import Athlete
 
     with stack.deps.session_factory() as session:
         assert not any(session.get(Athlete, a).needs_reauth for a in athletes)

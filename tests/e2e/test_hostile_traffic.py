@@ -18,9 +18,9 @@ import pytest
 import redis
 
 from service.config import redis_client_url
-from service.description import MARKER
-from service.inbox import GROUP
-from service.inbox import STREAM
+from service.pipeline.description import MARKER
+from service.pipeline.inbox import GROUP
+from service.pipeline.inbox import STREAM
 from tests.e2e.conftest import run_payload
 
 pytestmark = pytest.mark.e2e

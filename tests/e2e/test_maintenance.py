@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from service import maintenance
-from service.description import MARKER
-from service.models import Athlete
+from service.ops import maintenance
+from service.pipeline.description import MARKER
+from service.storage.models import Athlete
 from tests.e2e.conftest import run_payload
 
 pytestmark = pytest.mark.e2e
@@ -77,7 +77,7 @@ def test_subscription_commands_against_the_sandbox(stack):
     import os
     import subprocess
 
-    from service.stack import postrun_command
+    from service.local.stack import postrun_command
 
     env = {**os.environ, **stack._env()}
 

@@ -9,12 +9,12 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from service.description import MARKER
-from service.description import strip_blocks
-from service.models import Activity
-from service.models import Athlete
-from service.models import Event
-from service.suggest_command import suggest
+from service.cli.suggest import suggest
+from service.pipeline.description import MARKER
+from service.pipeline.description import strip_blocks
+from service.storage.models import Activity
+from service.storage.models import Athlete
+from service.storage.models import Event
 from tests.e2e.conftest import run_payload
 
 pytestmark = pytest.mark.e2e
@@ -323,7 +323,7 @@ def test_renaming_with_the_tag_takes_the_note_out_and_back_in(stack, athlete):
 
 def test_no_secret_reaches_the_logs(stack):
     """Runs last in this module: scans everything the stack logged so far."""
-    from service.models import Athlete as AthleteRow
+    from service.storage.models import Athlete as AthleteRow
 
     with db(stack) as session:
         tokens = [

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
-from service.models import Event
+from service.storage.models import Event
 from tests.conftest import running_stack
 from tests.e2e.test_faults import FAST
 from tests.e2e.test_faults import NO_FAULTS

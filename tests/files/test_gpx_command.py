@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from service import gpx_command
-from service.activity_files import read_path
-from service.gpx_command import gpx
-from service.suggest_command import suggest
+from service.cli import gpx as gpx_command
+from service.cli.gpx import gpx
+from service.cli.suggest import suggest
+from service.files import read_path
 from tests.files.builders import run_gpx
 
 FIXTURES = Path(__file__).parent / "fixtures"

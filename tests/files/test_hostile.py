@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from service.activity_files import MB
-from service.activity_files import FileError
-from service.activity_files import Limits
-from service.activity_files import RequestBudget
-from service.activity_files import read_activity
-from service.activity_files import read_path
+from service.files import MB
+from service.files import FileError
+from service.files import Limits
+from service.files import RequestBudget
+from service.files import read_activity
+from service.files import read_path
 from tests.files.builders import HEAD
 from tests.files.builders import OPEN
 from tests.files.builders import START

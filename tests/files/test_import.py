@@ -13,15 +13,18 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 import coaching
-from service import handlers
-from service import migrate
-from service import uploads
-from service.activity_files import FileError
-from service.activity_files import Limits
-from service.activity_files import read_activity
-from service.gpx_command import gpx
-from service.models import Activity
-from service.models import Athlete
+from service.cli.gpx import gpx
+from service.files import FileError
+from service.files import Limits
+from service.files import imports as uploads
+from service.files import read_activity
+from service.pipeline.history import as_run
+from service.pipeline.history import coaching_settings
+from service.pipeline.history import run_history
+from service.pipeline.history import same_run
+from service.storage import migrate
+from service.storage.models import Activity
+from service.storage.models import Athlete
 from tests.conftest import TOKEN_KEY
 from tests.files.builders import START
 from tests.files.builders import run_gpx
@@ -80,7 +83,7 @@ def add_strava_run(deps, activity_id, start, distance_m, athlete_id=ATHLETE):
 
 def history(deps, until, athlete_id=ATHLETE):
     with deps.session_factory() as session:
-        return handlers.run_history(session, athlete_id, until)
+        return run_history(session, athlete_id, until)
 
 
 # Ids and matching ---------------------------------------------------------------
@@ -111,8 +114,8 @@ def test_file_ids_are_negative_stable_and_per_athlete():
 )
 def test_same_run_is_two_minutes_and_five_percent(seconds, distance_b, same):
     other = START + timedelta(seconds=seconds)
-    assert handlers.same_run(START, 10_000.0, other, distance_b) is same
-    assert handlers.same_run(other, distance_b, START, 10_000.0) is same
+    assert same_run(START, 10_000.0, other, distance_b) is same
+    assert same_run(other, distance_b, START, 10_000.0) is same
 
 
 # import_files --------------------------------------------------------------------
@@ -142,7 +145,7 @@ def test_good_files_are_imported_and_a_bad_one_is_reported_by_name(deps, athlete
     for result in (results[0], results[2]):
         assert result.ok
         assert result.suggestion
-        assert "Back circuit" in result.suggestion or "last 7 days" in result.suggestion
+        assert "Back circuit" in result.suggestion or "This week:" in result.suggestion
     stored = rows(deps)
     assert [row.file_name for row in stored] == [GPX_RUN.name, FIT_RUN.name]
     for row in stored:
@@ -162,7 +165,7 @@ def test_the_suggestion_is_the_one_the_run_would_have_received(deps, athlete):
     found = read_activity("today.gpx", data)
 
     with deps.session_factory() as session:
-        settings = handlers.coaching_settings(session.get(Athlete, athlete))
+        settings = coaching_settings(session.get(Athlete, athlete))
     run = coaching.Run(
         str(uploads.file_run_id(athlete, data)),
         found.start,
@@ -422,4 +425,4 @@ def test_a_file_run_takes_the_offset_its_times_imply(deps, athlete, zone, offset
     [row] = rows(deps)
     assert row.start == START
     assert row.utc_offset_s == expected_s
-    assert handlers.as_run(row).day == (START + timedelta(seconds=expected_s)).date()
+    assert as_run(row).day == (START + timedelta(seconds=expected_s)).date()

@@ -16,8 +16,8 @@ import fitdecode
 import pytest
 
 from coaching import Run
-from service.activity_files import read_path
-from service.activity_files import to_coaching_run
+from service.files import read_path
+from service.files import to_coaching_run
 from tests.files.reference import gpx_track_distance_m
 
 FIXTURES = Path(__file__).parent / "fixtures"

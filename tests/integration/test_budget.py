@@ -7,9 +7,9 @@ from datetime import datetime
 
 import pytest
 
-from service.budget import LOW_PRIORITY_SHARE
-from service.budget import BudgetSpent
-from service.budget import RateBudget
+from service.strava.budget import LOW_PRIORITY_SHARE
+from service.strava.budget import BudgetSpent
+from service.strava.budget import RateBudget
 
 # 10:07:30 UTC: 7.5 minutes left in the quarter hour.
 NOON_ISH = datetime(2026, 3, 1, 10, 7, 30, tzinfo=UTC).timestamp()
@@ -149,8 +149,8 @@ def test_one_athletes_share_is_spent_without_touching_anyone_elses(budget, clock
 
 
 def test_the_gateway_defers_an_athlete_past_their_share(budget):
-    from service.strava import RateLimited
-    from service.strava import StravaGateway
+    from service.strava.errors import RateLimited
+    from service.strava.gateway import StravaGateway
 
     gateway = StravaGateway(1, "s", budget=budget, athlete_calls_per_window=2)
     gateway.charge_athlete(5)

@@ -6,13 +6,15 @@ import contextlib
 
 import pytest
 
-from service import handlers
-from service.events import WebhookEvent
-from service.models import Athlete
-from service.models import Event
-from service.strava import AccessRevoked
-from service.strava import AthleteData
-from service.strava import NotFound
+from service.pipeline.errors import RetryLater
+from service.pipeline.events import WebhookEvent
+from service.pipeline.intake import store_event
+from service.pipeline.processing import process_event
+from service.storage.models import Athlete
+from service.storage.models import Event
+from service.strava.errors import AccessRevoked
+from service.strava.errors import NotFound
+from service.strava.payloads import AthleteData
 from tests.conftest import SUBSCRIPTION_ID
 
 NOW = 1_800_000_000.0
@@ -32,7 +34,7 @@ def world(deps, monkeypatch):
 
 
 def accept(deps, event, received_at=NOW):
-    return handlers.store_event(deps, event, received_at)[0]
+    return store_event(deps, event, received_at)[0]
 
 
 def athlete_kept(deps):
@@ -52,7 +54,7 @@ def test_a_forged_deauthorization_deletes_nothing(world, monkeypatch):
         world.strava, "get_athlete", lambda _tokens: AthleteData(ATHLETE, "Ann", "meters")
     )
 
-    outcome = handlers.process_event(world, accept(world, deauthorization()))
+    outcome = process_event(world, accept(world, deauthorization()))
 
     assert outcome.startswith("ignored: deauthorization not confirmed")
     assert athlete_kept(world)
@@ -65,7 +67,7 @@ def test_a_deauthorization_strava_confirms_deletes_the_athlete(world, monkeypatc
     monkeypatch.setattr(world.strava, "get_athlete", revoked)
     monkeypatch.setattr(world.strava, "refresh", revoked)
 
-    outcome = handlers.process_event(world, accept(world, deauthorization()))
+    outcome = process_event(world, accept(world, deauthorization()))
 
     assert outcome == "done: athlete deauthorized (confirmed by Strava): all their data deleted"
     assert not athlete_kept(world)
@@ -85,10 +87,10 @@ def test_the_not_found_grace_counts_from_receipt_not_the_senders_clock(world, mo
 
     # A sender's event_time in the future no longer buys it retries.
     stale = accept(world, create(1, far_future), received_at=received_long_ago)
-    assert handlers.process_event(world, stale) == "ignored: activity not found on Strava"
+    assert process_event(world, stale) == "ignored: activity not found on Strava"
     # A real create received just now is still given its grace, whatever event_time says.
     fresh = accept(world, create(2, 1))
-    with pytest.raises(handlers.RetryLater):
-        handlers.process_event(world, fresh)
+    with pytest.raises(RetryLater):
+        process_event(world, fresh)
     with world.session_factory() as session:
         assert session.get(Event, fresh).status == "pending"

@@ -10,12 +10,13 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from service import handlers
-from service import inbox as inbox_module
-from service.app import create_app
-from service.inbox import Inbox
-from service.inbox import Ingestor
-from service.models import Event
+from service.pipeline import inbox as inbox_module
+from service.pipeline.inbox import Inbox
+from service.pipeline.inbox import Ingestor
+from service.pipeline.intake import park_entry
+from service.pipeline.intake import store_events
+from service.storage.models import Event
+from service.web.app import create_app
 from tests.conftest import SUBSCRIPTION_ID
 
 URL = "/webhooks/strava"
@@ -52,10 +53,10 @@ def rows(deps):
 def ingest(deps, consumer="test"):
     def store(entries):
         batch = [(entry.event, entry.received_at) for entry in entries]
-        for event_id in handlers.store_events(deps, batch):
+        for event_id in store_events(deps, batch):
             deps.enqueue(event_id)
 
-    ingestor = Ingestor(deps.inbox, store, functools.partial(handlers.park_entry, deps))
+    ingestor = Ingestor(deps.inbox, store, functools.partial(park_entry, deps))
     ingestor.consumer = consumer
     deps.inbox.ensure_group()
     return ingestor
@@ -125,7 +126,7 @@ def test_without_redis_the_webhook_stores_in_the_database(client, deps):
 
 
 def test_inbox_round_trip_keeps_every_field(redis_client):
-    from service.events import WebhookEvent
+    from service.pipeline.events import WebhookEvent
 
     inbox = Inbox(redis_client, stream="postrun:test-inbox")
     inbox.ensure_group()

@@ -6,9 +6,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from service import migrate
-from service.db import make_engine
-from service.models import Base
+from service.storage import migrate
+from service.storage.db import make_engine
+from service.storage.models import Base
 
 
 def tables(url):

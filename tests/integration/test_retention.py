@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from service import maintenance
-from service.models import Event
-from service.models import utcnow
+from service.ops import maintenance
+from service.storage.models import Event
+from service.storage.models import utcnow
 
 
 def add(deps, key, status, age_days):

@@ -6,10 +6,14 @@ import contextlib
 
 import pytest
 
-from service import handlers
-from service.events import WebhookEvent
-from service.models import Event
-from service.strava import RateLimited
+from service.pipeline.admin import claim_stale_events
+from service.pipeline.events import WebhookEvent
+from service.pipeline.intake import check_subscription
+from service.pipeline.intake import store_event
+from service.pipeline.processing import defer_event
+from service.pipeline.processing import process_event
+from service.storage.models import Event
+from service.strava.errors import RateLimited
 from tests.conftest import SUBSCRIPTION_ID
 
 
@@ -30,8 +34,8 @@ def clock(deps):
 
 def accept(deps, object_id):
     event = WebhookEvent("activity", object_id, "create", 4242, SUBSCRIPTION_ID, 1, {})
-    handlers.check_subscription(deps, event)
-    return handlers.store_event(deps, event, deps.clock())[0]
+    check_subscription(deps, event)
+    return store_event(deps, event, deps.clock())[0]
 
 
 def first_check(deps):
@@ -43,27 +47,27 @@ def test_a_fresh_event_is_left_to_its_first_task(deps, clock):
     accept(deps, 1)
     clock.now += first_check(deps) - 1
 
-    assert handlers.claim_stale_events(deps) == []
+    assert claim_stale_events(deps) == []
 
 
 def test_a_lost_event_is_claimed_once_per_sweep_period(deps, clock):
     event_id = accept(deps, 1)
     clock.now += first_check(deps) + 1
 
-    assert handlers.claim_stale_events(deps) == [event_id]
-    assert handlers.claim_stale_events(deps) == []  # still queued: not copied again
+    assert claim_stale_events(deps) == [event_id]
+    assert claim_stale_events(deps) == []  # still queued: not copied again
     clock.now += deps.settings.sweep_after_s + 1
-    assert handlers.claim_stale_events(deps) == [event_id]
+    assert claim_stale_events(deps) == [event_id]
 
 
 def test_a_deferred_event_waits_out_its_countdown(deps, clock):
     event_id = accept(deps, 1)
-    handlers.defer_event(deps, event_id, 900)
+    defer_event(deps, event_id, 900)
     clock.now += deps.settings.sweep_after_s + 600
 
-    assert handlers.claim_stale_events(deps) == []
+    assert claim_stale_events(deps) == []
     clock.now += 900
-    assert handlers.claim_stale_events(deps) == [event_id]
+    assert claim_stale_events(deps) == [event_id]
 
 
 def test_finished_events_are_never_claimed(deps, clock):
@@ -73,12 +77,12 @@ def test_finished_events_are_never_claimed(deps, clock):
         session.commit()
     clock.now += 10 * deps.settings.sweep_after_s
 
-    assert handlers.claim_stale_events(deps) == []
+    assert claim_stale_events(deps) == []
 
 
 def test_deferrals_do_not_use_up_attempts(deps, clock, monkeypatch):
     """A spent rate window is waiting, not failing: attempts stay where they were."""
-    from service.models import Athlete
+    from service.storage.models import Athlete
 
     with deps.session_factory() as session:
         session.add(
@@ -94,7 +98,7 @@ def test_deferrals_do_not_use_up_attempts(deps, clock, monkeypatch):
     monkeypatch.setattr(deps, "lock", lambda _name: contextlib.nullcontext())
     for _ in range(deps.settings.event_max_attempts + 3):
         with pytest.raises(RateLimited):
-            handlers.process_event(deps, event_id)
+            process_event(deps, event_id)
 
     with deps.session_factory() as session:
         event = session.get(Event, event_id)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.models import Event
+from service.storage.models import Event
 from tests.conftest import SUBSCRIPTION_ID
 from tests.conftest import VERIFY_TOKEN
 from tests.fixtures import load_json
@@ -221,18 +221,20 @@ def test_a_recreated_subscription_is_accepted_at_once(app_settings, enqueued):
     """The cached id must not turn away events after ``postrun subscribe`` made a new one."""
     import dataclasses
 
-    from service import handlers
-    from service.app import create_app
+    from service.pipeline.intake import save_subscription_id
+    from service.pipeline.subscription import SUBSCRIPTION_KEY
+    from service.storage.models import AppState
+    from service.web.app import create_app
 
     app = create_app(dataclasses.replace(app_settings, strava_subscription_id=None))
     deps = app.extensions["postrun"]
     deps.enqueue = lambda _event_id: None
     client = app.test_client()
-    handlers.save_subscription_id(deps, 1)
+    save_subscription_id(deps, 1)
     assert client.post(URL, json=event(subscription_id=1)).status_code == 200
 
     with deps.session_factory() as session:  # another process re-creates it
-        session.get(handlers.AppState, handlers.SUBSCRIPTION_KEY).value = "2"
+        session.get(AppState, SUBSCRIPTION_KEY).value = "2"
         session.commit()
 
     assert client.post(URL, json=event(subscription_id=2, object_id=2)).status_code == 200

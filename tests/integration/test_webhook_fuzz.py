@@ -15,10 +15,10 @@ import random
 import pytest
 import sqlalchemy as sa
 
-from service import handlers
-from service.app import create_app
-from service.inbox import Ingestor
-from service.models import Event
+from service.pipeline.inbox import Ingestor
+from service.pipeline.intake import store_events
+from service.storage.models import Event
+from service.web.app import create_app
 from tests.conftest import SUBSCRIPTION_ID
 
 URL = "/webhooks/strava"
@@ -139,7 +139,7 @@ def test_ten_thousand_hostile_bodies_get_no_5xx_and_the_inbox_drains(live):
         parked.append((item, problem))
 
     def store(entries):
-        handlers.store_events(deps, [(entry.event, entry.received_at) for entry in entries])
+        store_events(deps, [(entry.event, entry.received_at) for entry in entries])
 
     ingestor = Ingestor(deps.inbox, store, park)
     deps.inbox.ensure_group()

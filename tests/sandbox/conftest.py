@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 from sandbox import SandboxConfig
 from sandbox import SandboxServer
 from sandbox.server import QuietRequestHandler
-from service.strava_http import StravaSession
+from service.strava.http import StravaSession
 from tests.sandbox.support import CLIENT_ID
 from tests.sandbox.support import CLIENT_SECRET
 from tests.sandbox.support import Callback

@@ -11,7 +11,7 @@ from stravalib import Client
 from stravalib import exc
 
 from sandbox import SandboxServer
-from service.strava_http import StravaSession
+from service.strava.http import StravaSession
 from tests.sandbox.support import CLIENT_ID
 from tests.sandbox.support import CLIENT_SECRET
 from tests.sandbox.support import Control

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from service.app import celery_config
 from service.config import Settings
+from service.web.app import celery_config
 
 
 def test_web_publishes_fail_fast():
@@ -31,8 +31,8 @@ def test_late_acks_and_a_visibility_timeout_longer_than_any_countdown():
 
 
 def test_upload_limits_come_from_the_environment():
-    from service.activity_files import Limits
-    from service.app import create_app
+    from service.files import Limits
+    from service.web.app import create_app
 
     settings = Settings.from_env(
         {
@@ -52,8 +52,8 @@ def test_upload_limits_come_from_the_environment():
 
 
 def test_a_deferral_gets_enough_retries_to_outlast_its_cause():
-    from service.handlers import BACKFILL_WAIT
-    from service.handlers import RetryLater
+    from service.pipeline.errors import RetryLater
+    from service.pipeline.processing import BACKFILL_WAIT
     from workers.tasks import retry_plan
 
     settings = Settings()

@@ -14,7 +14,7 @@ import click
 import pytest
 import yaml
 
-from service.cli import main as postrun_cli
+from service.cli.commands import main as postrun_cli
 from service.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

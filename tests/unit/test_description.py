@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.description import MARKER
-from service.description import merge
-from service.description import render_block
-from service.description import strip_blocks
+from service.pipeline.description import MARKER
+from service.pipeline.description import merge
+from service.pipeline.description import render_block
+from service.pipeline.description import strip_blocks
 
 # Athlete text: anything, including emoji, blank lines and trailing spaces,
 # except a line that is exactly our marker.

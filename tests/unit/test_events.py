@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from service.events import EventError
-from service.events import parse_event
+from service.pipeline.events import EventError
+from service.pipeline.events import parse_event
 from tests.fixtures import load_json
 
 GOOD = {

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from service.embedded import StartError
-from service.embedded import Supervisor
-from service.embedded import wait_until
+from service.local.embedded import StartError
+from service.local.embedded import Supervisor
+from service.local.embedded import wait_until
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 QUITTER = [sys.executable, "-c", "raise SystemExit(3)"]

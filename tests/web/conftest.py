@@ -20,8 +20,8 @@ import requests
 
 from sandbox import SandboxConfig
 from sandbox import SandboxServer
-from service import handlers
-from service.models import Activity
+from service.pipeline.deps import local_lock
+from service.storage.models import Activity
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -68,7 +68,7 @@ def deps(deps, backfills):
     serves every request, so an in-process lock does the same and the sandbox counts
     the calls itself.
     """
-    deps.lock = handlers._local_lock
+    deps.lock = local_lock
     deps.strava.budget = None
     deps.enqueue_backfill = backfills.append
     return deps

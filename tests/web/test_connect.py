@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
-from service.app import create_app
 from service.config import ConfigError
-from service.models import Athlete
+from service.storage.models import Athlete
+from service.web.app import create_app
 from tests.conftest import TOKEN_KEY
 from tests.web.conftest import authorize_redirect
 from tests.web.conftest import connect

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
-from service.models import Activity
-from service.models import Athlete
-from service.models import Event
+from service.storage.models import Activity
+from service.storage.models import Athlete
+from service.storage.models import Event
 from tests.web.conftest import add_run
 from tests.web.conftest import authorize_redirect
 from tests.web.conftest import connect

@@ -7,22 +7,25 @@ from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
-from service import backfill
-from service import crypto
-from service import handlers
-from service import migrate
-from service import svg_chart
+from service.accounts.connect import connect_athlete
+from service.accounts.connect import missing_scopes
+from service.accounts.policy import write_policy
+from service.accounts.tokens import fresh_tokens
 from service.config import sqlite_url
-from service.db import make_engine
-from service.db import make_session_factory
-from service.models import Activity
-from service.models import Athlete
+from service.pipeline import backfill
+from service.pipeline.history import coaching_settings
+from service.storage import crypto
+from service.storage import migrate
+from service.storage.db import make_engine
+from service.storage.db import make_session_factory
+from service.storage.models import Activity
+from service.storage.models import Athlete
+from service.web import chart as svg_chart
 from tests.conftest import TOKEN_KEY
 
 # Token encryption ------------------------------------------------------------------
@@ -73,14 +76,14 @@ def test_an_engine_without_a_key_cannot_touch_tokens(database_url):
 
 def test_a_rotated_refresh_token_is_stored_encrypted(deps, control):
     created = control("POST", "/sandbox/athletes", json={})
-    athlete_id = handlers.connect_athlete(deps, created["code"])
+    athlete_id = connect_athlete(deps, created["code"])
     control("POST", f"/sandbox/athletes/{athlete_id}/expire")
     with deps.session_factory() as session:
         athlete = session.get(Athlete, athlete_id)
         athlete.expires_at = 0
         session.commit()
         old_refresh = athlete.refresh_token
-        fresh = handlers.fresh_tokens(deps, session, athlete)
+        fresh = fresh_tokens(deps, session, athlete)
         raw = session.execute(
             sa.text("SELECT refresh_token FROM athletes WHERE id = :id"), {"id": athlete_id}
         ).scalar_one()
@@ -156,7 +159,7 @@ def iso(moment):
 
 def test_backfill_imports_eight_weeks_of_runs_with_one_call_per_200(deps, sandbox, control):
     created = control("POST", "/sandbox/athletes", json={})
-    athlete_id = handlers.connect_athlete(deps, created["code"])
+    athlete_id = connect_athlete(deps, created["code"])
     now = datetime.now(UTC).replace(microsecond=0)
     state = sandbox.state
 
@@ -211,7 +214,7 @@ def test_backfill_of_a_gone_athlete_does_nothing(deps):
 
 def test_backfill_marks_a_refused_token(deps, control, sandbox):
     created = control("POST", "/sandbox/athletes", json={})
-    athlete_id = handlers.connect_athlete(deps, created["code"])
+    athlete_id = connect_athlete(deps, created["code"])
     with deps.session_factory() as session:
         token = session.get(Athlete, athlete_id).access_token
     control("POST", "/oauth/deauthorize", headers={"Authorization": f"Bearer {token}"})
@@ -224,9 +227,7 @@ def test_backfill_marks_a_refused_token(deps, control, sandbox):
 
 def test_connect_marks_the_backfill_pending_only_when_there_is_a_queue(deps, control):
     deps.enqueue_backfill = None  # as in the Stack's own Deps
-    athlete_id = handlers.connect_athlete(
-        deps, control("POST", "/sandbox/athletes", json={})["code"]
-    )
+    athlete_id = connect_athlete(deps, control("POST", "/sandbox/athletes", json={})["code"])
     with deps.session_factory() as session:
         assert session.get(Athlete, athlete_id).backfill_status == "none"
 
@@ -244,7 +245,7 @@ def test_connect_marks_the_backfill_pending_only_when_there_is_a_queue(deps, con
     ],
 )
 def test_write_policy(paused, mode, write, reason):
-    policy = handlers.write_policy(SimpleNamespace(paused=paused, write_mode=mode))
+    policy = write_policy(paused, mode)
     assert policy.write is write
     assert policy.reason.startswith(reason)
     assert policy.status == ("annotated" if write else "skipped")
@@ -261,13 +262,13 @@ def test_write_policy(paused, mode, write, reason):
     ],
 )
 def test_missing_scopes(scope, missing):
-    assert handlers.missing_scopes(scope) == missing
+    assert missing_scopes(scope) == missing
 
 
 def test_coaching_settings_carry_include_volume():
     athlete = Athlete(units="metric", equipment="gym", level="auto", circuits_per_week=3)
     athlete.include_volume = False
-    assert handlers.coaching_settings(athlete).include_volume is False
+    assert coaching_settings(athlete).include_volume is False
 
 
 # Chart --------------------------------------------------------------------------------

@@ -14,12 +14,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from coaching import localtime
-from service import backfill
-from service import handlers
-from service.events import WebhookEvent
-from service.models import Activity
-from service.models import Athlete
-from service.svg_chart import MONTHS
+from service.pipeline import backfill
+from service.pipeline.errors import RetryLater
+from service.pipeline.events import WebhookEvent
+from service.pipeline.intake import store_event
+from service.pipeline.processing import BACKFILL_WAIT
+from service.pipeline.processing import process_event
+from service.storage.models import Activity
+from service.storage.models import Athlete
+from service.web.chart import MONTHS
 from tests.conftest import SUBSCRIPTION_ID
 from tests.web.conftest import add_run
 from tests.web.conftest import connect
@@ -135,7 +138,7 @@ def test_a_queued_run_shows_when_its_note_is_due_on_the_athletes_clock(
     update_athlete(deps, athlete_id, backfill_status="done", timezone="Asia/Kolkata")
     received = deps.clock()
     event = WebhookEvent("activity", 77, "create", athlete_id, SUBSCRIPTION_ID, int(received), {})
-    handlers.store_event(deps, event, received)
+    store_event(deps, event, received)
 
     due = datetime.fromtimestamp(received, UTC) + timedelta(minutes=2)
     expected = localtime.when(due, "Asia/Kolkata")
@@ -174,16 +177,16 @@ def test_a_run_waits_for_a_running_backfill_but_not_for_ever(client, sandbox, co
     event = WebhookEvent(
         "activity", activity["id"], "create", athlete_id, SUBSCRIPTION_ID, int(deps.clock()), {}
     )
-    event_id, _ = handlers.store_event(deps, event, deps.clock())
+    event_id, _ = store_event(deps, event, deps.clock())
     control("POST", "/sandbox/stats/reset")
 
-    with pytest.raises(handlers.RetryLater, match="eight-week import"):
-        handlers.process_event(deps, event_id)
+    with pytest.raises(RetryLater, match="eight-week import"):
+        process_event(deps, event_id)
     assert control("GET", "/sandbox/stats")["total"] == 0  # waiting costs no API call
 
-    later = deps.clock() + handlers.BACKFILL_WAIT.total_seconds() + 1
+    later = deps.clock() + BACKFILL_WAIT.total_seconds() + 1
     deps.clock = lambda: later
-    assert handlers.process_event(deps, event_id) == "done: annotated"
+    assert process_event(deps, event_id) == "done: annotated"
 
 
 # Weeks on the athlete's calendar -------------------------------------------------------------

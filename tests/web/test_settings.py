@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.models import Athlete
+from service.storage.models import Athlete
 from tests.web.conftest import add_run
 from tests.web.conftest import connect
 from tests.web.conftest import csrf_token
@@ -99,8 +99,8 @@ def test_preview_shows_the_new_note_without_saving(client, athlete, deps):
     assert response.status_code == 200
     after = preview_of(response)
     assert after != before
-    assert "last 7 days" in before
-    assert "last 7 days" not in after
+    assert "This week:" in before
+    assert "This week:" not in after
     assert "Not saved yet" in response.get_data(as_text=True)
     saved = stored(deps, athlete)
     assert (saved.units, saved.include_volume) == ("strava", True)

@@ -12,11 +12,11 @@ import pytest
 import sqlalchemy as sa
 
 from coaching import localtime
-from service import handlers
-from service import svg_chart
-from service.activity_files import Limits
-from service.activity_files import read_activity
-from service.models import Activity
+from service.files import Limits
+from service.files import read_activity
+from service.pipeline.history import run_history
+from service.storage.models import Activity
+from service.web import chart as svg_chart
 from tests.files.builders import run_gpx
 from tests.web.conftest import add_run
 from tests.web.conftest import connect
@@ -230,7 +230,7 @@ def test_a_strava_run_arriving_after_the_file_counts_once(client, athlete, deps)
         session.get(Activity, 5002).start = found.start - timedelta(seconds=30)
         session.commit()
         until = found.start + timedelta(hours=1)
-        assert [run.id for run in handlers.run_history(session, athlete, until)] == ["5002"]
+        assert [run.id for run in run_history(session, athlete, until)] == ["5002"]
 
     page = client.get("/settings").get_data(as_text=True)
     assert f"{tip}{svg_chart._num(found.distance_m / 1000)} km" in page  # counted once, not twice

@@ -1,0 +1,48 @@
+"""What every ``postrun`` command needs: settings from the environment, the app, exec."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from flask import Flask
+
+from service.config import ConfigError
+from service.config import Settings
+from service.pipeline.deps import Deps
+from service.web.app import create_app
+
+
+def settings_or_exit() -> Settings:
+    """The settings from the environment, or a one-line error and exit status 1."""
+    try:
+        return Settings.from_env()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def app_deps() -> Deps:
+    """The ``Deps`` of an app built from the environment, for a one-shot command."""
+    return create_app(settings_or_exit()).extensions["postrun"]
+
+
+@contextmanager
+def one_shot_app() -> Iterator[Flask]:
+    """An app built from the environment, its database connections closed afterwards."""
+    app = create_app(settings_or_exit())
+    try:
+        yield app
+    finally:
+        app.extensions["postrun.engine"].dispose()
+
+
+def exec_python(argv: list[str]) -> None:
+    """Replace this process, so signals from a supervisor reach the server directly."""
+    # Long-running processes log one JSON object per line unless told otherwise.
+    os.environ.setdefault("POSTRUN_LOG_FORMAT", "json")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, *argv])  # noqa: S606 (fixed argv, no shell)

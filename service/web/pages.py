@@ -1,0 +1,64 @@
+"""The landing page and the health check."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint
+from flask import current_app
+from flask import render_template
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from service.ops.metrics import render
+from service.storage.models import Activity
+from service.storage.models import Athlete
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def index() -> str:
+    deps = current_app.extensions["postrun"]
+    with deps.session_factory() as session:
+        athletes = session.scalar(sa.select(sa.func.count()).select_from(Athlete)) or 0
+        annotated = (
+            session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Activity)
+                .where(Activity.status == "annotated")
+            )
+            or 0
+        )
+    return render_template("index.html", athletes=athletes, annotated=annotated)
+
+
+@bp.get("/ping")
+def ping() -> tuple[str, int, dict[str, str]]:
+    """Liveness only: the process answers. The benchmark's baseline for the webhook."""
+    return "ok", 200, {"Content-Type": "text/plain"}
+
+
+@bp.get("/metrics")
+def metrics() -> tuple[bytes, int, dict[str, str]]:
+    """Prometheus text format. Keep it off the public internet (compose binds loopback)."""
+    deps = current_app.extensions["postrun"]
+    body = render(deps.session_factory, current_app.extensions["postrun.redis"], deps.strava.budget)
+    return body, 200, {"Content-Type": CONTENT_TYPE_LATEST}
+
+
+@bp.get("/up")
+def up() -> tuple[dict[str, str], int]:
+    """200 when the database and Redis both answer, 503 otherwise."""
+    checks = {}
+    try:
+        with current_app.extensions["postrun.engine"].connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as error:  # a health check reports, it does not raise
+        checks["database"] = f"error: {type(error).__name__}"
+    try:
+        current_app.extensions["postrun.redis"].ping()
+        checks["redis"] = "ok"
+    except Exception as error:
+        checks["redis"] = f"error: {type(error).__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    return checks, 200 if healthy else 503
