@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             ack_throughput(stack, duration)
             if shutil.which("wrk"):
                 # The same comparison with a compiled generator that takes far less CPU
-                # from the server on the same cores (README: Benchmark).
+                # from the server on the same cores (docs/operations.md#benchmark).
                 ack_throughput(stack, duration, generator=drive_wrk)
             saturated_ack(stack, athlete, duration, backlog=12 if args.quick else 40)
             end_to_end(stack, athlete, seconds=duration)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Strava's SportType values for running (strava-api.md §4.1). ``type`` is the
+# Strava's SportType values for running (docs/sources.md#which-activities-are-runs). ``type`` is the
 # deprecated field that old payloads carry instead; it has no TrailRun.
 RUN_SPORT_TYPES = frozenset({"Run", "TrailRun", "VirtualRun"})
 RUN_LEGACY_TYPES = frozenset({"Run", "VirtualRun"})

@@ -68,7 +68,7 @@ class Settings:
     # ...and runs this often (Celery beat).
     sweep_interval_s: int = 60
     # A 404 this soon after a create is retried: Strava can announce an activity
-    # before it is readable (peers-and-evidence.md §A.5, tapiriik#335).
+    # before it is readable (docs/sources.md#why-a-404-soon-after-a-create-is-retried).
     not_found_grace_s: int = 300
     # Length of Strava's short rate window. Strava's is 15 minutes; tests shorten it.
     rate_window_s: int = 900
@@ -186,5 +186,5 @@ def default_web_workers() -> int:
     """gunicorn processes for `postrun serve`: two per CPU core (gunicorn's own advice is
     2 x cores + 1). A sync worker sits idle while its one Redis round trip is in
     flight; with two per core the webhook keeps the CPU busy instead of leaving it to
-    the worker (README: Benchmark)."""
+    the worker (docs/sources.md#why-gunicorn-runs-two-workers-per-core)."""
     return max(2, 2 * (os.cpu_count() or 1))

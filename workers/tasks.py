@@ -29,7 +29,8 @@ from service.strava.errors import Unavailable
 from service.strava.locks import LockBusy
 
 # Redis redelivers an unacknowledged task after the visibility timeout, so a retry
-# must never be scheduled further out than that (strava-api.md §3 windows are 15 min).
+# must never be scheduled further out than that
+# (docs/sources.md#why-no-retry-waits-longer-than-15-minutes).
 MAX_COUNTDOWN_S = 15 * 60
 
 log = logging.getLogger(__name__)

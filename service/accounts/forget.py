@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 
 def forget_athlete(session: Session, athlete_id: int) -> None:
-    """Delete every row we hold about an athlete (Strava's API agreement, strava-api.md §2)."""
+    """Delete every row we hold about an athlete, as Strava's API agreement asks
+    (docs/sources.md#deleting-data-when-an-athlete-leaves)."""
     session.execute(sa.delete(Activity).where(Activity.athlete_id == athlete_id))
     session.execute(sa.delete(Event).where(Event.owner_id == athlete_id))
     session.execute(sa.delete(Athlete).where(Athlete.id == athlete_id))

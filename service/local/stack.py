@@ -113,7 +113,8 @@ class Stack:
             self._settings_for(redis_url),
             **{"token_key": token_key, "embedded": True, **self.settings_overrides},
         )
-        # The schema exists before any web or worker process forks (platform-notes.md:
+        # The schema exists before any web or worker process forks
+        # (docs/sources.md#why-the-schema-is-migrated-before-any-process-forks:
         # two gunicorn workers creating tables at once killed one of them).
         key = self.settings.token_key or token_key
         migrate.upgrade(self.settings.database_url, token_key=key)

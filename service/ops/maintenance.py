@@ -1,11 +1,11 @@
 """Jobs that keep a deployment healthy on their own, run by Celery beat.
 
 - The push subscription: Strava sends nothing without it, and peers report it
-  silently going missing (peers-and-evidence.md §A.5, ha_strava#152), so it is
+  silently going missing (docs/sources.md#why-the-push-subscription-is-checked-every-hour), so it is
   checked and re-created when absent or pointing elsewhere.
 - A reconcile: runs whose webhook never arrived are found by listing each active
   athlete's recent activities (one low-priority call per 200) and queued as if
-  Strava had announced them. Our own idea, as the research notes say; no peer
+  Strava had announced them. Our own idea (docs/sources.md#why-a-daily-reconcile); no peer
   source.
 - Retention: finished events are kept for a while for `postrun events` and the
   metrics, then deleted. Athletes who leave are deleted at once (deauthorization
@@ -54,7 +54,7 @@ def ensure_subscription(deps: Deps) -> str:
         if item["callback_url"] == wanted:
             save_subscription_id(deps, int(item["id"]))
             return f"ok: subscription {item['id']}"
-    # One subscription per app (strava-api.md §1.2): a stale one must go first.
+    # One subscription per app (docs/sources.md#push-subscriptions): a stale one must go first.
     for item in found:
         deps.strava.delete_subscription(int(item["id"]))
     subscription_id = deps.strava.create_subscription(wanted, deps.settings.strava_verify_token)

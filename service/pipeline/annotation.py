@@ -178,7 +178,7 @@ def follow_timezone(session: Session, athlete: Athlete, data: ActivityData) -> N
 
 
 # Written in a title or description, this keeps postrun off an activity (a race, a group
-# run). The same idea as Strautomator's ignore hashtag (peers-and-evidence.md §A.3).
+# run). The same idea as Strautomator's ignore hashtag (docs/sources.md#the-nopostrun-skip-tag).
 SKIP_TAG = "#nopostrun"
 
 

@@ -6,7 +6,7 @@ back byte for byte. Writing again replaces the block where it stands, so a retry
 or a duplicate event can never add a second one.
 
 Peers show why the marker must be quiet: users complained when begin/end markers
-showed up in their descriptions (peers-and-evidence.md §A.5), so there is one
+showed up in their descriptions (docs/sources.md#why-the-marker-is-one-quiet-line), so there is one
 short line and no closing tag.
 """
 

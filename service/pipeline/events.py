@@ -1,6 +1,6 @@
 """Strava webhook events: strict parsing of the POST body.
 
-Strava's event fields are documented in strava-api.md §1.4. Real senders differ
+Strava's event fields are documented in docs/sources.md#webhook-event-fields. Real senders differ
 in small ways (ids as strings in some libraries' fixtures, ``updates`` missing on
 deletes), so ids are accepted as integers or digit strings; everything else that
 does not fit is refused with the field named.
@@ -10,7 +10,8 @@ the database by a worker that cannot ask the sender again: only the object and
 aspect types Strava sends, integers within a signed 64-bit column, strings that
 encode to UTF-8 without NUL (a lone surrogate or a NUL breaks the database
 insert), finite numbers only, and no nesting beyond what an event has. A body
-that breaks any rule is a 400, never a 500 and never an inbox entry.
+that breaks any rule is a 400, never a 500 and never an inbox entry
+(docs/sources.md#the-webhooks-door).
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 Storing an event in the database and publishing a Celery message on every
 webhook request held the acknowledgement path to about a tenth of a bare Flask
-endpoint's rate (platform-notes.md). One ``XADD`` keeps most of it. Redis runs
-with an append-only file synced every second, and it writes the entry to the
+endpoint's rate (docs/sources.md#why-the-webhook-inbox-is-a-redis-stream).
+One ``XADD`` keeps most of it. Redis runs with an append-only file synced every
+second, and it writes the entry to the
 kernel before it replies, so an acknowledged event survives ``kill -9`` of any
 process (an OS crash can lose up to a second).
 

@@ -13,7 +13,8 @@ from sqlalchemy.orm import sessionmaker
 def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the web process write while workers read; NORMAL sync in WAL mode
     # still survives a killed process (only an OS crash can lose the last commits).
-    # platform-notes.md measured WAL at about 3x the default journal on this path.
+    # We measured WAL at about 3x the default journal on this path
+    # (docs/sources.md#why-sqlite-runs-in-wal-mode).
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")

@@ -2,7 +2,7 @@
 
 Strava limits the whole application, not a process: 200 requests per 15 minutes
 and 2,000 per day overall, and 100 / 1,000 for "non-upload" calls, which is every
-call postrun makes (strava-api.md §3). Windows reset on the quarter hour and at
+call postrun makes (docs/sources.md#rate-limits). Windows reset on the quarter hour and at
 midnight UTC. A 429 still counts against the day.
 
 Before each call a worker reserves one request in every window (both limits,

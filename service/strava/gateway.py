@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 # Refresh a little before Strava's expiry so a call never starts with a token that
-# dies mid-flight (Strautomator uses 180 s; peers-and-evidence.md §A.3).
+# dies mid-flight (Strautomator uses 180 s; docs/sources.md#refresh-margin).
 REFRESH_MARGIN_S = 300
 
 
@@ -66,7 +66,7 @@ _TOKEN_ADVICE_FILTER = _TokenAdviceFilter()
 
 
 def seconds_to_next_window(now: float, window_s: int = 900) -> float:
-    """Strava's short window resets at :00, :15, :30 and :45 (strava-api.md §3)."""
+    """Strava's short window resets at :00, :15, :30 and :45 (docs/sources.md#rate-limits)."""
     return window_s - (now % window_s)
 
 
@@ -185,7 +185,8 @@ class StravaGateway:
         )
         # stravalib refreshes on its own whenever STRAVA_CLIENT_ID/SECRET are in the
         # environment, outside our per-athlete lock and without persisting the rotated
-        # refresh token (strava-api.md §5.1). We refresh explicitly instead.
+        # refresh token (docs/sources.md#why-stravalib-does-not-refresh-tokens-itself).
+        # We refresh explicitly instead.
         client.protocol.client_id = None
         client.protocol.client_secret = None
         return client

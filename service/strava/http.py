@@ -1,7 +1,7 @@
 """The HTTP session stravalib uses: the one place where the sandbox and production differ.
 
-stravalib always builds ``https://www.strava.com/...`` URLs (platform-notes.md,
-"stravalib against a local server"). Given a base URL, this session rewrites that
+stravalib always builds ``https://www.strava.com/...`` URLs
+(docs/sources.md#pointing-stravalib-at-the-sandbox). Given a base URL, this session rewrites that
 origin before sending, so the same client code talks to the sandbox in the demo
 and tests, and to strava.com in production (no base URL: nothing is rewritten).
 """
@@ -25,7 +25,7 @@ class StravaSession(requests.Session):
     def __init__(self, base_url: str | None = None, timeout: Any = DEFAULT_TIMEOUT) -> None:
         super().__init__()
         # The machine may export REQUESTS_CA_BUNDLE or proxies; the client's own
-        # settings must win (platform-notes.md).
+        # settings must win (docs/sources.md#ignoring-proxy-and-ca-settings-from-the-environment).
         self.trust_env = False
         self.base_url = base_url.rstrip("/") if base_url else None
         self.timeout = timeout

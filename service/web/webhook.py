@@ -1,8 +1,8 @@
 """Strava's webhook: the subscription handshake (GET) and events (POST).
 
 Strava wants a 200 within two seconds and retries up to three times otherwise
-(strava-api.md §1.4), so the POST only validates and makes the event durable
-(see ``service.pipeline.inbox``); workers do the rest.
+(docs/sources.md#webhook-delivery-and-retries), so the POST only validates and makes
+the event durable (see ``service.pipeline.inbox``); workers do the rest.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def handshake() -> tuple[dict[str, str], int]:
     expected = _deps().settings.strava_verify_token
     given = request.args.get("hub.verify_token", "")
     # Compared in constant time, and never with stravalib's assert (it vanishes
-    # under python -O; strava-api.md §5.3).
+    # under python -O; docs/sources.md#verify-token-check).
     if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
         return _error("hub.verify_token does not match", 403)
     return {"hub.challenge": challenge}, 200
