@@ -15,7 +15,10 @@ the caller knows the name). Decisions, in short:
 - Distance is summed per segment over points with coordinates in range; a point
   out of range splits its segment, and gaps between segments are never bridged.
   Moving time counts stretches covered at 0.5 m/s or faster; FIT files use the
-  session's timer time and distance.
+  session's timer time and distance (a foot pod's, when the file has no GPS).
+- FIT times below 0x10000000 count from when the device was switched on; the
+  activity's local timestamp (or a timestamp correlation) places them, and a file
+  with nothing to place them by is "not a recorded run" that says so.
 - A file with no track points, no (or mostly no) times, a single time for every
   point, or placeholder dates (before 1990, from 2100, 2000-01-01 00:00) is "not a
   recorded run"; its numbers are reported but never guessed into a run.
@@ -40,7 +43,9 @@ from service.files._common import FileResult
 from service.files._common import Limits
 from service.files._common import RequestBudget
 from service.files._common import human_bytes
-from service.files._common import stated_offset
+from service.files._common import not_recorded
+from service.files._common import skipped_note
+from service.files._fit_result import from_fit
 
 __all__ = [
     "MB",
@@ -53,8 +58,6 @@ __all__ = [
     "to_coaching_run",
 ]
 
-NOT_RECORDED = "not a recorded run"
-
 
 def read_activity(name: str, data: bytes, limits: Limits | None = None) -> FileResult:
     """Read one GPX or FIT file from its bytes. Raises FileError."""
@@ -66,7 +69,7 @@ def read_activity(name: str, data: bytes, limits: Limits | None = None) -> FileR
     if not data.strip():
         raise FileError("the file is empty")
     if _fit.is_fit(data):
-        return _from_fit(name, data, limits)
+        return from_fit(name, data, limits)
     if data[:2] in (b"<\x00", b"\x00<"):
         raise FileError("looks like UTF-16 text without a byte-order mark; save it as UTF-8")
     if not _looks_like_xml(data):
@@ -130,44 +133,6 @@ def _looks_like_xml(data: bytes) -> bool:
     return data.lstrip(b" \t\r\n").startswith(b"<")
 
 
-def _not_recorded(
-    name: str,
-    fmt: str,
-    why: str,
-    points: int,
-    *,
-    distance_m: float = 0.0,
-    skipped_points: int = 0,
-    notes: tuple[str, ...] = (),
-) -> FileResult:
-    return FileResult(
-        name=name,
-        format=fmt,
-        recorded=False,
-        is_run=False,
-        reason=f"{NOT_RECORDED}: {why}",
-        sport_type=None,
-        start=None,
-        distance_m=distance_m,
-        moving_time_s=0,
-        elapsed_time_s=0,
-        elevation_gain_m=None,
-        points=points,
-        skipped_points=skipped_points,
-        notes=notes,
-    )
-
-
-def _skipped_note(measured: _track.Measured) -> tuple[int, tuple[str, ...]]:
-    skipped = measured.points - measured.valid_points
-    if not skipped:
-        return 0, ()
-    if measured.valid_points == 0:
-        raise FileError(f"no usable points: all {measured.points:,} have coordinates out of range")
-    noun = "point" if skipped == 1 else "points"
-    return skipped, (f"skipped {skipped:,} {noun} with coordinates out of range",)
-
-
 def _from_gpx(name: str, data: bytes, limits: Limits) -> FileResult:
     text = _gpx.decode(data)
     scanned = _gpx.scan(text, limits)
@@ -191,11 +156,11 @@ def _from_gpx(name: str, data: bytes, limits: Limits) -> FileResult:
             why = "the track is empty"
         else:
             why = "the file holds no track"
-        return _not_recorded(name, "gpx", why, 0)
-    skipped, notes = _skipped_note(measured)
+        return not_recorded(name, "gpx", why, 0)
+    skipped, notes = skipped_note(measured.points, measured.valid_points)
     untimed = _track.untimed_reason(measured)
     if untimed:
-        return _not_recorded(
+        return not_recorded(
             name,
             "gpx",
             untimed,
@@ -226,69 +191,5 @@ def _from_gpx(name: str, data: bytes, limits: Limits) -> FileResult:
         points=measured.points,
         skipped_points=skipped,
         utc_offset_s=_gpx.utc_offset_s(gpx),
-        notes=notes,
-    )
-
-
-def _from_fit(name: str, data: bytes, limits: Limits) -> FileResult:
-    content = _fit.read(data, limits)
-    if content.file_type == "course":
-        return _not_recorded(name, "fit", "a course (a planned route)", content.records)
-    if content.file_type not in (None, "activity"):
-        return _not_recorded(
-            name, "fit", f"a FIT {content.file_type} file, not an activity", content.records
-        )
-    measured = _track.measure(content.segments)
-    skipped, notes = (0, ()) if measured.points == 0 else _skipped_note(measured)
-    sessions = [s for s in content.sessions if s.start is not None]
-    if sessions:
-        start = min(s.start for s in sessions if s.start is not None)
-        distance = sum(s.distance_m or 0.0 for s in sessions)
-        moving = sum(s.timer_s or 0.0 for s in sessions)
-        ascents = [s.ascent_m for s in sessions if s.ascent_m is not None]
-        gain = sum(ascents) if ascents else None
-        end = measured.end or start
-        placeholder = _track.placeholder_time(start, end)
-        if placeholder:
-            return _not_recorded(name, "fit", placeholder, content.records)
-        sports = {(s.sport, s.sub_sport) for s in sessions}
-    else:
-        untimed = _track.untimed_reason(measured) if measured.points else "no records"
-        if untimed:
-            return _not_recorded(
-                name, "fit", untimed, content.records, distance_m=measured.distance_m
-            )
-        assert measured.start is not None
-        start, end = measured.start, measured.end or measured.start
-        distance, moving, gain = (
-            measured.distance_m,
-            measured.moving_time_s,
-            measured.elevation_gain_m,
-        )
-        sports = {(content.sport, content.sub_sport)}
-    known = {(sport, sub) for sport, sub in sports if sport and sport not in _track.FIT_NO_SPORT}
-    if len(known) > 1:
-        listed = ", ".join(sorted(sport for sport, _ in known))
-        kind = _track.Kind(None, False, f"a multisport file ({listed})")
-    elif known:
-        sport, sub_sport = known.pop()
-        kind = _track.by_fit_sport(sport, sub_sport, distance, moving)
-    else:
-        kind = _track.by_pace(distance, moving)
-    return FileResult(
-        name=name,
-        format="fit",
-        recorded=True,
-        is_run=kind.is_run,
-        reason=kind.reason,
-        sport_type=kind.sport_type,
-        start=start,
-        distance_m=distance,
-        moving_time_s=round(moving),
-        elapsed_time_s=round(max(0.0, (end - start).total_seconds())),
-        elevation_gain_m=gain,
-        points=content.records,
-        skipped_points=skipped,
-        utc_offset_s=stated_offset(content.utc_offset_s),
         notes=notes,
     )

@@ -1,4 +1,5 @@
-"""Limits, the error type and the result type shared by the GPX and FIT readers."""
+"""Limits, the error type, the result type and its "not a recorded run" form, shared by
+the GPX and FIT readers."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import dataclasses
 from datetime import datetime
 
 MB = 1024 * 1024
+NOT_RECORDED = "not a recorded run"
 
 
 class FileError(ValueError):
@@ -47,6 +49,11 @@ class FileResult:
     "not a recorded run". ``is_run`` is True only for a recorded run with a
     distance and a moving time. ``start`` is an aware UTC datetime, or None when
     the file has no usable times.
+
+    ``start_is_local`` is True for a FIT file whose times place only on the
+    device's local clock (system times and a local timestamp, no UTC time):
+    ``start`` then holds that wall-clock time labelled UTC, ``utc_offset_s`` is
+    None, and a reader that knows the athlete's time zone places it there.
     """
 
     name: str
@@ -66,6 +73,7 @@ class FileResult:
     # offset, a FIT file's local timestamp); None when the file does not say.
     utc_offset_s: int | None = None
     notes: tuple[str, ...] = ()
+    start_is_local: bool = False
 
     @property
     def timezone(self) -> str | None:
@@ -108,3 +116,42 @@ class RequestBudget:
                 f"{human_bytes(self.limits.max_request_bytes)} for one request"
             )
         self.used += size
+
+
+def not_recorded(
+    name: str,
+    fmt: str,
+    why: str,
+    points: int,
+    *,
+    distance_m: float = 0.0,
+    skipped_points: int = 0,
+    notes: tuple[str, ...] = (),
+) -> FileResult:
+    return FileResult(
+        name=name,
+        format=fmt,
+        recorded=False,
+        is_run=False,
+        reason=f"{NOT_RECORDED}: {why}",
+        sport_type=None,
+        start=None,
+        distance_m=distance_m,
+        moving_time_s=0,
+        elapsed_time_s=0,
+        elevation_gain_m=None,
+        points=points,
+        skipped_points=skipped_points,
+        notes=notes,
+    )
+
+
+def skipped_note(points: int, valid_points: int) -> tuple[int, tuple[str, ...]]:
+    """How many points were skipped for coordinates out of range, and the note that says so."""
+    skipped = points - valid_points
+    if not skipped:
+        return 0, ()
+    if valid_points == 0:
+        raise FileError(f"no usable points: all {points:,} have coordinates out of range")
+    noun = "point" if skipped == 1 else "points"
+    return skipped, (f"skipped {skipped:,} {noun} with coordinates out of range",)

@@ -31,6 +31,7 @@ import hashlib
 import logging
 import posixpath
 from collections.abc import Iterable
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 
@@ -159,9 +160,17 @@ def import_files(
     return results
 
 
-def _summary(found: FileResult) -> RunSummary:
+def _summary(found: FileResult, athlete: Athlete) -> RunSummary:
     assert found.start is not None
-    return RunSummary(found.start, found.distance_m, found.moving_time_s, found.sport_type or "Run")
+    start = found.start
+    if found.start_is_local:
+        # Only the device's wall clock is known: read it in the athlete's time zone.
+        zone = localtime.zone(athlete.effective_timezone())
+        start = start.replace(tzinfo=zone).astimezone(UTC)
+    offset = file_offset(dataclasses.replace(found, start=start), athlete)
+    return RunSummary(
+        start, found.distance_m, found.moving_time_s, found.sport_type or "Run", offset
+    )
 
 
 def _import_one(
@@ -174,7 +183,7 @@ def _import_one(
         athlete = session.get(Athlete, athlete_id)
         if athlete is None:
             return ImportResult(name, ERROR, error="the athlete disconnected meanwhile")
-        summary = dataclasses.replace(_summary(found), utc_offset_s=file_offset(found, athlete))
+        summary = _summary(found, athlete)
         earlier = session.get(Activity, run_id)
         if earlier is not None:
             return ImportResult(

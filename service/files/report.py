@@ -77,7 +77,8 @@ def line(path: str, result: FileResult | None, error: str | None, units: str) ->
         text = f"{path}: {result.reason}"
     elif result.is_run:
         assert result.start is not None
-        when = result.start.strftime("%Y-%m-%d %H:%M UTC")
+        clock = "local time" if result.start_is_local else "UTC"
+        when = result.start.strftime(f"%Y-%m-%d %H:%M {clock}")
         text = (
             f"{path}: run {format_distance(result.distance_m, units)} "
             f"in {duration(result.moving_time_s)}, {when}"
