@@ -14,7 +14,7 @@ from celery.signals import worker_shutdown
 from flask import Flask
 
 from service.pipeline.inbox import Entry
-from service.pipeline.inbox import Ingestor
+from service.pipeline.ingestor import Ingestor
 from service.pipeline.intake import park_entry
 from service.pipeline.intake import store_events
 from workers.tasks import enqueue_batch

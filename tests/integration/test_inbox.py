@@ -11,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from service.pipeline import inbox as inbox_module
+from service.pipeline import ingestor as ingestor_module
 from service.pipeline.inbox import Inbox
-from service.pipeline.inbox import Ingestor
+from service.pipeline.ingestor import Ingestor
 from service.pipeline.intake import park_entry
 from service.pipeline.intake import store_events
 from service.storage.models import Event
@@ -178,7 +179,7 @@ def test_a_poison_entry_holds_up_nothing_and_is_parked(live, monkeypatch):
     # The good entries are stored at once; the bad one waits, pending, for redelivery.
     assert [row.object_id for row in rows(deps)] == [1, 3]
     assert deps.inbox.backlog() == 1
-    for _ in range(inbox_module.MAX_DELIVERIES - 1):
+    for _ in range(ingestor_module.MAX_DELIVERIES - 1):
         redeliver(ingestor, monkeypatch)
         assert ingestor.run_once(block_ms=10) == 1
 
@@ -223,7 +224,7 @@ def test_entries_stay_pending_while_the_database_is_away(live, monkeypatch):
         raise ConnectionError("database away")
 
     ingestor.store, ingestor.park = away, park_fails
-    for _ in range(inbox_module.MAX_DELIVERIES + 1):
+    for _ in range(ingestor_module.MAX_DELIVERIES + 1):
         redeliver(ingestor, monkeypatch)
         with contextlib.suppress(ConnectionError):  # raised once parking is tried
             ingestor.run_once(block_ms=10)

@@ -15,7 +15,7 @@ import random
 import pytest
 import sqlalchemy as sa
 
-from service.pipeline.inbox import Ingestor
+from service.pipeline.ingestor import Ingestor
 from service.pipeline.intake import store_events
 from service.storage.models import Event
 from service.web.app import create_app
