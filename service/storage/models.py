@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from typing import Any
 
@@ -123,6 +124,13 @@ class Athlete(Base):
     # IANA name from the athlete's latest Strava activity; None means UTC. The chart's
     # weeks and the note's clock times follow it (coaching.localtime).
     timezone: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    # The race the athlete is training for, if any (settings page): the weeks before it
+    # taper and the days around it get no circuit (coaching.GoalRace).
+    goal_race_date: Mapped[date | None] = mapped_column(sa.Date, nullable=True)
+    goal_race_distance_m: Mapped[float | None] = mapped_column(sa.Float, nullable=True)
+    # Part of every signed-in session: signing out or disconnecting raises it, so a copy
+    # of an older cookie signs nobody in (service.web.signin).
+    session_epoch: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
 
     def effective_timezone(self) -> str:
         return self.timezone or "UTC"
@@ -195,6 +203,12 @@ class Activity(Base):
     file_name: Mapped[str | None] = mapped_column(sa.String(255), nullable=True)
     # Seconds east of UTC on the athlete's clock at the start: the run's local day.
     utc_offset_s: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+    # Strava's workout_type for runs (0 default, 1 race, 2 long run, 3 workout); None
+    # when Strava or the file gave none.
+    workout_type: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+    # True when postrun's note for this run prescribed the back circuit: the circuit
+    # progresses by sessions done, counted from these (docs/coaching.md).
+    circuit: Mapped[bool] = mapped_column(sa.Boolean, default=False, server_default=sa.false())
 
     __table_args__ = (sa.Index("ix_activities_athlete_start", "athlete_id", "start"),)
 
