@@ -7,11 +7,9 @@ requests error.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable
-from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -19,16 +17,12 @@ from typing import Any
 from typing import TypeVar
 from typing import cast
 
-import requests
 from stravalib import Client
-from stravalib import exc
 
 from service.strava.budget import BudgetSpent
-from service.strava.errors import AccessRevoked
-from service.strava.errors import NotFound
 from service.strava.errors import RateLimited
 from service.strava.errors import StravaError
-from service.strava.errors import Unavailable
+from service.strava.errors import translate_errors
 from service.strava.http import StravaSession
 from service.strava.payloads import ActivityData
 from service.strava.payloads import AthleteData
@@ -65,40 +59,9 @@ class _TokenAdviceFilter(logging.Filter):
 _TOKEN_ADVICE_FILTER = _TokenAdviceFilter()
 
 
-def seconds_to_next_window(now: float, window_s: int = 900) -> float:
-    """Strava's short window resets at :00, :15, :30 and :45 (docs/sources.md#rate-limits)."""
-    return window_s - (now % window_s)
-
-
 def _root(value: Any) -> Any:
     """stravalib wraps enums and strings in pydantic RootModels; unwrap them."""
     return getattr(value, "root", value)
-
-
-def _status(error: requests.HTTPError) -> int | None:
-    return error.response.status_code if error.response is not None else None
-
-
-@contextlib.contextmanager
-def translate_errors(clock: Callable[[], float] = time.time, window_s: int = 900) -> Iterator[None]:
-    """Map stravalib and requests failures onto this module's exceptions."""
-    try:
-        yield
-    except exc.ObjectNotFound as error:
-        raise NotFound(str(error)) from error
-    except exc.AccessUnauthorized as error:
-        raise AccessRevoked(str(error)) from error
-    except requests.HTTPError as error:  # stravalib's Fault is an HTTPError
-        status = _status(error)
-        if status == 429:
-            raise RateLimited(str(error), seconds_to_next_window(clock(), window_s)) from error
-        if status is not None and status >= 500:
-            raise Unavailable(str(error)) from error
-        if status == 400 and "refresh_token" in str(error):
-            raise AccessRevoked(str(error)) from error
-        raise
-    except (requests.ConnectionError, requests.Timeout) as error:
-        raise Unavailable(str(error)) from error
 
 
 class StravaGateway:
