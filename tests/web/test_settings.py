@@ -157,10 +157,13 @@ def test_a_post_with_a_wrong_csrf_token_is_refused(client, athlete, deps):
     assert stored(deps, athlete).equipment == "gym"
 
 
-@pytest.mark.parametrize("path", ["/disconnect", "/signout"])
-def test_state_changing_routes_are_post_only(client, athlete, deps, path):
-    assert client.get(path).status_code == 405
+def test_state_changing_routes_change_nothing_on_get(client, athlete, deps):
+    response = client.get("/signout")
+    assert response.status_code == 405
+    assert "cannot be opened that way" in response.get_data(as_text=True)
+    assert client.get("/disconnect").status_code == 200  # the confirmation page
     assert stored(deps, athlete) is not None
+    assert client.get("/settings").status_code == 200
 
 
 def test_history_says_why_nothing_was_written(client, athlete, deps):
