@@ -22,6 +22,8 @@ from html import escape
 from coaching.localtime import MONTHS
 from coaching.localtime import UTC_NAME
 from coaching.localtime import week_start
+from coaching.units import format_amount
+from coaching.units import format_range
 from coaching.units import to_units
 from coaching.units import unit_label
 
@@ -106,6 +108,8 @@ def weekly_chart(
     """The chart as a standalone ``<svg>`` element (``units``: metric or imperial)."""
     label = unit_label(units)
     values = [to_units(w.distance_m, units) for w in weeks]
+    if band_m is not None and band_m[1] <= 0:
+        band_m = None  # no range yet (a first run): an empty slot
     band = (to_units(band_m[0], units), to_units(band_m[1], units)) if band_m else None
     top = _nice_ceiling(max([*values, band[1] if band else 0.0, 1.0]) * 1.05)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -116,8 +120,8 @@ def weekly_chart(
         return TOP + plot_h * (1 - value / top)
 
     summary = f"Distance per week for the last {len(weeks)} weeks, in {label}"
-    if band:
-        summary += f"; suggested for next week {_num(band[0])}–{_num(band[1])} {label}"
+    if band_m:
+        summary += f"; suggested for next week {format_range(*band_m, units)}"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'role="img" aria-label="{escape(summary)}" class="chart">',
@@ -147,7 +151,7 @@ def weekly_chart(
                 f'<text class="week" x="{x + slot * 0.35:.1f}" y="{base + 17 + 15 * row[index]}" '
                 f'text-anchor="middle" {TEXT}>{escape(_day(week.monday))}</text>'
             )
-    parts.extend(_next_week(band, label, LEFT + (len(weeks) + NEXT_GAP) * slot, slot, y))
+    parts.extend(_next_week(band_m, units, LEFT + (len(weeks) + NEXT_GAP) * slot, slot, y))
     parts.append(
         f'<text x="{LEFT}" y="{HEIGHT - 6}" {TEXT}>{escape(caption(units, zone))}</text></svg>'
     )
@@ -155,8 +159,8 @@ def weekly_chart(
 
 
 def _next_week(
-    band: tuple[float, float] | None,
-    label: str,
+    band_m: tuple[float, float] | None,
+    units: str,
     left: float,
     slot: float,
     y: Callable[[float], float],
@@ -172,16 +176,19 @@ def _next_week(
         f'<text class="week" x="{middle:.1f}" y="{base + 17}" text-anchor="middle" {TEXT}>'
         "next</text>",
     ]
-    if band is None:
+    if band_m is None:
         return parts
-    low, high = y(band[0]), y(band[1])
-    words = f"Suggested for next week: {_num(band[0])}–{_num(band[1])} {label}"
+    low, high = y(to_units(band_m[0], units)), y(to_units(band_m[1], units))
+    # Rounded as the note rounds it (coaching.units), so the two never disagree.
+    words = f"Suggested for next week: {format_range(*band_m, units)}"
+    amounts = [format_amount(metres, units) for metres in band_m]
+    short = amounts[1] if amounts[0] == amounts[1] else "–".join(amounts)
     parts.append(
         f'<rect class="band" x="{left + slot * 0.1:.1f}" y="{high:.1f}" '
         f'width="{width - slot * 0.2:.1f}" height="{max(2.0, low - high):.1f}" '
         f'fill="{BAND}" fill-opacity="0.2" stroke="{BAND}" stroke-width="1.5" '
         f'stroke-dasharray="4 3"><title>{escape(words)}</title></rect>'
         f'<text x="{middle:.1f}" y="{high - 5:.1f}" text-anchor="middle" font-size="12" '
-        f'fill="{BAND}">{escape(f"{_num(band[0])}–{_num(band[1])}")}</text>'
+        f'fill="{BAND}">{escape(short)}</text>'
     )
     return parts

@@ -113,7 +113,7 @@ def render_settings(
         policy=write_policy(values["paused"], values.get("write_mode", "write")),
         # Built from numbers and escaped text only (service.web.chart), so it is safe to embed.
         chart=Markup(chart.weekly_chart(weeks, band, units, zone)),  # noqa: S704
-        band_text=format_range(*band, units),
+        band_text=format_range(*band, units) if band[1] > 0 else None,
         history=[_history_row(row, units) for row in overview.recent_runs(db, athlete, since)],
         old_history=[_history_row(row, units) for row in overview.old_runs(db, athlete, since)],
         weeks_shown=chart.WEEKS,

@@ -76,3 +76,17 @@ def test_imperial_charts_are_in_miles():
     assert "Week of 14 Sep: 10 mi" in svg
     assert "Suggested for next week: 10–12 mi" in svg
     assert "km" not in svg
+
+
+def test_the_range_is_rounded_as_the_note_rounds_it():
+    svg = chart.weekly_chart(weeks(*[20] * 12), (24_000.0, 26_400.0), "metric")
+    assert ">24–26</text>" in svg
+    assert "Suggested for next week: 24–26 km" in svg
+    assert "26.4" not in svg
+
+
+def test_no_range_yet_leaves_next_weeks_slot_empty():
+    svg = chart.weekly_chart(weeks(*[0] * 11, 8), (0.0, 0.0), "metric")
+    assert 'class="band"' not in svg
+    assert ">next</text>" in svg
+    assert "suggested" not in svg.lower()

@@ -48,6 +48,8 @@ def test_signed_out_visitors_are_sent_to_the_start(client):
 
 def test_the_page_shows_every_setting_a_preview_chart_and_history(client, athlete, deps):
     add_run(deps, athlete, 501, days_ago=2, written_block="— postrun\nBack circuit: done")
+    for days_ago in (9, 16, 23):  # full weeks before: next week's range is known
+        add_run(deps, athlete, 500 - days_ago, days_ago=days_ago)
     page = client.get("/settings").get_data(as_text=True)
 
     for field in (
