@@ -33,7 +33,9 @@ LEFT, RIGHT, TOP, BOTTOM = 40, 8, 24, 62
 # Next week's slot is this many bar slots wide, with a gap before it.
 NEXT_SLOT, NEXT_GAP = 1.3, 0.3
 BAR, BAND = "#3b6ea5", "#fc4c02"
-TEXT = 'font-size="13" fill="#555"'
+TEXT = 'font-size="14" fill="#555"'
+# A caption longer than this (a long zone name) is squeezed to fit the chart's width.
+CAPTION_CHARS = 60
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -152,8 +154,11 @@ def weekly_chart(
                 f'text-anchor="middle" {TEXT}>{escape(_day(week.monday))}</text>'
             )
     parts.extend(_next_week(band_m, units, LEFT + (len(weeks) + NEXT_GAP) * slot, slot, y))
+    words = caption(units, zone)
+    fit = f' textLength="{WIDTH - 8}" lengthAdjust="spacingAndGlyphs"'
     parts.append(
-        f'<text x="{LEFT}" y="{HEIGHT - 6}" {TEXT}>{escape(caption(units, zone))}</text></svg>'
+        f'<text class="caption" x="4" y="{HEIGHT - 6}" {TEXT}'
+        f"{fit if len(words) > CAPTION_CHARS else ''}>{escape(words)}</text></svg>"
     )
     return "".join(parts)
 

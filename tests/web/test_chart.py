@@ -90,3 +90,10 @@ def test_no_range_yet_leaves_next_weeks_slot_empty():
     assert 'class="band"' not in svg
     assert ">next</text>" in svg
     assert "suggested" not in svg.lower()
+
+
+def test_a_long_zone_name_still_fits():
+    short = chart.weekly_chart(weeks(*[1] * 12), None, "metric", "Europe/Paris")
+    long = chart.weekly_chart(weeks(*[1] * 12), None, "metric", "America/Argentina/ComodRivadavia")
+    assert "textLength" not in short
+    assert f'textLength="{chart.WIDTH - 8}"' in long
