@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC
+from datetime import datetime
 
 import pytest
 
+from service.pipeline.history import run_history
 from service.storage.models import Athlete
 from tests.web.conftest import add_run
 from tests.web.conftest import connect
@@ -97,6 +100,9 @@ def test_old_runs_are_listed_apart_and_set_neither_the_note_nor_the_range(client
     assert re.search(r"\d\d \w\w\w 20\d\d", older)  # with its year
 
     add_run(deps, athlete, 1701, days_ago=1, distance_m=9000)
+    with deps.session_factory() as session:  # what the worker hands the coaching engine
+        history = run_history(session, athlete, datetime.now(UTC))
+    assert [run.id for run in history] == ["1701"]
     page = client.get("/settings").get_data(as_text=True)
     assert "The note your latest run would get" in page
     history = page.split("<h2>Recent runs</h2>", 1)[1].split("</table>", 1)[0]
