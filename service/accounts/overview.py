@@ -1,5 +1,9 @@
 """What the settings page shows of an athlete's own data: the preview note, the recent
 runs and the weekly totals. Queries only; the page itself is ``service.web.settings``.
+
+``since`` is the first moment of the chart's window (twelve weeks on the athlete's
+calendar). Runs before it are old: listed apart, and never the run the preview is for,
+so a file from years ago sets neither the note shown nor next week's range.
 """
 
 from __future__ import annotations
@@ -24,24 +28,26 @@ from service.storage.models import ActivityStatus
 from service.storage.models import Athlete
 
 HISTORY_ROWS = 15
+OLD_ROWS = 10
 # A run to preview on when the athlete has none stored yet.
 TYPICAL_RUN_M, TYPICAL_RUN_S = 8000.0, 45 * 60
 EXAMPLE_RUN_ID = "example"
 
 
-def _effective_units(units: str, athlete: Athlete) -> str:
+def effective_units(units: str, athlete: Athlete) -> str:
+    """The form's units choice as metric or imperial ("strava" follows the profile)."""
     if units in ("metric", "imperial"):
         return units
     return "imperial" if athlete.measurement_preference == "feet" else "metric"
 
 
 def preview(
-    db: Session, athlete: Athlete, values: dict[str, object], now: datetime
+    db: Session, athlete: Athlete, values: dict[str, object], now: datetime, since: datetime
 ) -> coaching.Suggestion:
-    """The note the athlete's latest stored run gets with ``values`` (a typical run if none)."""
+    """The note the latest run since ``since`` gets with ``values`` (a typical run if none)."""
     zone = athlete.effective_timezone()
     settings = coaching.AthleteSettings(
-        units=_effective_units(str(values["units"]), athlete),  # type: ignore[arg-type]
+        units=effective_units(str(values["units"]), athlete),  # type: ignore[arg-type]
         equipment=values["equipment"],  # type: ignore[arg-type]
         level=values["level"],  # type: ignore[arg-type]
         circuits_per_week=values["circuits_per_week"],  # type: ignore[arg-type]
@@ -51,6 +57,7 @@ def preview(
     latest = db.scalars(
         sa.select(Activity)
         .where(Activity.athlete_id == athlete.id, Activity.is_run.is_(True))
+        .where(Activity.start >= since)
         .order_by(Activity.start.desc())
         .limit(1)
     ).first()
@@ -92,14 +99,25 @@ def _outcome(row: Activity, superseded: set[int]) -> str:
     return (row.reason or row.status).capitalize()
 
 
-def recent_runs(db: Session, athlete: Athlete) -> list[HistoryRow]:
-    """The athlete's latest runs, newest first, each with what became of it."""
+def recent_runs(db: Session, athlete: Athlete, since: datetime) -> list[HistoryRow]:
+    """The athlete's runs since ``since``, newest first, each with what became of it."""
+    return _history(db, athlete, Activity.start >= since, HISTORY_ROWS)
+
+
+def old_runs(db: Session, athlete: Athlete, since: datetime) -> list[HistoryRow]:
+    """The latest runs from before ``since`` (mostly files of years past), newest first."""
+    return _history(db, athlete, Activity.start < since, OLD_ROWS)
+
+
+def _history(
+    db: Session, athlete: Athlete, when: sa.ColumnElement[bool], limit: int
+) -> list[HistoryRow]:
     rows = list(
         db.scalars(
             sa.select(Activity)
-            .where(Activity.athlete_id == athlete.id, Activity.is_run.is_(True))
+            .where(Activity.athlete_id == athlete.id, Activity.is_run.is_(True), when)
             .order_by(Activity.start.desc())
-            .limit(HISTORY_ROWS)
+            .limit(limit)
         )
     )
     superseded = superseded_file_runs(db, athlete.id, rows)

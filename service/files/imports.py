@@ -19,6 +19,10 @@ Decisions:
   any stored run (from Strava or an earlier file) is a duplicate and is not
   stored. A Strava run that arrives after the file wins: ``run_history``
   (and the chart) drop file runs that a Strava run matches.
+- **Old runs get no note.** A run that started more than ``NOTE_MAX_AGE`` (eight
+  weeks, the span of the import from Strava) before now joins the history, but the
+  note it "would have received" then is not shown: written from a history that
+  postrun never saw, it would read as a restart after years off. ``detail`` says so.
 - **Not a run.** Rides, walks, routes and files without times are reported
   with the reader's reason and not stored.
 """
@@ -73,6 +77,8 @@ class Outcome(enum.StrEnum):
 
 IMPORTED, DUPLICATE, NOT_A_RUN, ERROR = Outcome
 IMPORTED_REASON = "imported from a file"
+NOTE_MAX_AGE = timedelta(weeks=8)
+OLD_RUN = "added to your history; no note applies to a run more than 8 weeks old"
 
 
 class UnknownAthlete(LookupError):
@@ -210,16 +216,19 @@ def _import_one(
         row.file_name = name
         session.add(row)
         session.flush()
-        run = as_run(row)
-        history = run_history(session, athlete_id, run.start)
-        suggestion = coaching.suggest(coaching_settings(athlete), history, run)
+        suggestion = None
+        if summary.start >= deps.now() - NOTE_MAX_AGE:
+            run = as_run(row)
+            history = run_history(session, athlete_id, run.start)
+            suggestion = coaching.suggest(coaching_settings(athlete), history, run).text
         try:
             session.commit()
         except IntegrityError:  # the same file, imported at the same moment elsewhere
             session.rollback()
             return ImportResult(name, DUPLICATE, run=summary, detail="already imported")
     log.info("athlete %s: imported run %s from a file", athlete_id, run_id)
-    return ImportResult(name, IMPORTED, run=summary, suggestion=suggestion.text)
+    detail = "" if suggestion is not None else OLD_RUN
+    return ImportResult(name, IMPORTED, run=summary, suggestion=suggestion, detail=detail)
 
 
 def file_offset(found: FileResult, athlete: Athlete) -> int:

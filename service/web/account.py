@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+from typing import Any
 
 import requests
 from flask import Blueprint
@@ -115,10 +116,23 @@ def signout() -> Response:
     return redirect(url_for("pages.index"), code=303)
 
 
+# The checkbox on the confirmation page: nothing is deleted without it.
+CONFIRM_FIELD, CONFIRM_VALUE = "confirm", "yes"
+
+
+@bp.get("/disconnect")
+@athlete_page
+def confirm_disconnect(db: Session, athlete: Athlete) -> Any:
+    """The confirmation step: says what goes, asks for a tick. Changes nothing."""
+    return render_template("disconnect.html", athlete=athlete, unticked=False)
+
+
 @bp.post("/disconnect")
 @athlete_page
-def disconnect(db: Session, athlete: Athlete) -> Response:
+def disconnect(db: Session, athlete: Athlete) -> Any:
     """Revoke postrun's access on Strava and delete every row held about the athlete."""
+    if request.form.get(CONFIRM_FIELD) != CONFIRM_VALUE:
+        return render_template("disconnect.html", athlete=athlete, unticked=True), 400
     athlete_id = athlete.id
     db.rollback()  # the rows go in the next call's own session
     revoked = disconnect_athlete(context.deps(), athlete_id)

@@ -29,6 +29,7 @@ from service.strava.budget import RateBudget
 from service.strava.gateway import StravaGateway
 from service.strava.locks import redis_lock
 from service.web import account
+from service.web import errors
 from service.web import pages
 from service.web import security
 from service.web import uploads
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fla
     app.register_blueprint(account.bp)
     app.register_blueprint(uploads.bp)
     security.init_app(app, exempt=[webhook.bp])
+    errors.init_app(app)
     # The CLI's serve, worker and beat ask for logs (JSON unless told otherwise);
     # an app built by tests or other code leaves logging as it found it.
     if os.environ.get("POSTRUN_LOG_FORMAT"):

@@ -10,7 +10,6 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from service.ops.metrics import render
 from service.storage.models import Activity
-from service.storage.models import Athlete
 
 bp = Blueprint("pages", __name__)
 
@@ -19,7 +18,7 @@ bp = Blueprint("pages", __name__)
 def index() -> str:
     deps = current_app.extensions["postrun"]
     with deps.session_factory() as session:
-        athletes = session.scalar(sa.select(sa.func.count()).select_from(Athlete)) or 0
+        # How many athletes are connected is nobody else's business: not on the public page.
         annotated = (
             session.scalar(
                 sa.select(sa.func.count())
@@ -28,7 +27,7 @@ def index() -> str:
             )
             or 0
         )
-    return render_template("index.html", athletes=athletes, annotated=annotated)
+    return render_template("index.html", annotated=annotated)
 
 
 @bp.get("/ping")

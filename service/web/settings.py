@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC
 from datetime import datetime
+from datetime import time
 from typing import Any
 
 from flask import redirect
@@ -85,11 +86,18 @@ def render_settings(
     uploads: list[ImportResult] | None = None,
     upload_error: str | None = None,
 ) -> tuple[str, int]:
-    units = athlete.effective_units()
+    # The whole page speaks the units of the form it shows (a preview may change them).
+    units = overview.effective_units(str(values["units"]), athlete)
     now = deps().now()
-    saved = overview.preview(db, athlete, form_values(athlete), now)
+    zone = athlete.effective_timezone()
+    today = localtime.today_in(now, zone)
+    first = chart.first_week(today)
+    since = datetime.combine(first, time(), tzinfo=localtime.zone(zone)).astimezone(UTC)
+    saved = overview.preview(db, athlete, form_values(athlete), now, since)
     same = values == form_values(athlete) or errors
-    shown = saved if same else overview.preview(db, athlete, values, now)
+    shown = saved if same else overview.preview(db, athlete, values, now, since)
+    band = saved.volume.next_week_m
+    weeks = chart.weekly_totals(overview.run_days(db, athlete, first), today)
     page = render_template(
         "settings.html",
         athlete=athlete,
@@ -101,27 +109,21 @@ def render_settings(
         saved_notice=session.pop("saved", False),
         preview_block=description.render_block(shown.text),
         preview_is_example=shown.run.id == overview.EXAMPLE_RUN_ID,
+        example_run=format_distance(overview.TYPICAL_RUN_M, units),
         policy=write_policy(values["paused"], values.get("write_mode", "write")),
-        chart=_chart(db, athlete, saved.volume.next_week_m, units, now),
-        band_text=format_range(*saved.volume.next_week_m, units),
-        history=[_history_row(row, units) for row in overview.recent_runs(db, athlete)],
+        # Built from numbers and escaped text only (service.web.chart), so it is safe to embed.
+        chart=Markup(chart.weekly_chart(weeks, band, units, zone)),  # noqa: S704
+        band_text=format_range(*band, units) if band[1] > 0 else None,
+        history=[_history_row(row, units) for row in overview.recent_runs(db, athlete, since)],
+        old_history=[_history_row(row, units) for row in overview.old_runs(db, athlete, since)],
+        weeks_shown=chart.WEEKS,
         progress=progress.progress(db, athlete, deps().settings.processing_delay_s, now),
-        zone=athlete.effective_timezone(),
+        zone=zone,
         uploads=[_upload_row(result, units) for result in uploads or ()],
         upload_error=upload_error,
         max_upload=human_bytes(upload_limits().max_bytes),
     )
     return page, status
-
-
-def _chart(
-    db: Session, athlete: Athlete, band: tuple[float, float], units: str, now: datetime
-) -> Markup:
-    today = localtime.today_in(now, athlete.effective_timezone())
-    first = date.fromordinal(localtime.week_start(today).toordinal() - 7 * (chart.WEEKS - 1))
-    weeks = chart.weekly_totals(overview.run_days(db, athlete, first), today)
-    # Built from numbers and escaped text only (service.web.chart), so it is safe to embed.
-    return Markup(chart.weekly_chart(weeks, band, units))  # noqa: S704
 
 
 def _history_row(row: overview.HistoryRow, units: str) -> dict[str, Any]:
@@ -144,14 +146,17 @@ def _upload_row(result: ImportResult, units: str) -> dict[str, Any]:
         "error": "Could not be read",
     }
     run = result.run
+    imported = result.status == "imported"
     return {
         "name": result.name,
         "ok": result.ok,
         "outcome": outcomes.get(result.status, result.status),
-        "detail": result.error or result.detail,
+        # An imported run's detail says why it gets no note: it goes in the note's cell.
+        "detail": result.error or ("" if imported else result.detail),
         "when": run.local_start if run else None,
         "distance": format_distance(run.distance_m, units) if run else "",
         "suggestion": description.render_block(result.suggestion) if result.suggestion else None,
+        "no_note": result.detail if imported and not result.suggestion else "",
     }
 
 
@@ -176,4 +181,5 @@ def save_settings(db: Session, athlete: Athlete) -> Any:
         setattr(athlete, name, value)
     db.commit()
     session["saved"] = True
-    return redirect(url_for("account.settings"), code=303)
+    # To the confirmation next to the Save button, where the eye is.
+    return redirect(url_for("account.settings", _anchor="saved"), code=303)

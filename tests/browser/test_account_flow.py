@@ -56,7 +56,7 @@ def test_connect_tune_and_disconnect(browser_stack, page, artifacts):
     assert metric.startswith("— postrun")
     assert " km" in metric
     assert page.locator("svg.chart").count() == 1
-    assert "No runs yet" in page.content()
+    assert "No runs in the last 12 weeks" in page.content()
 
     # Preview changes with the form, without saving.
     page.get_by_label("Imperial").check()
@@ -94,6 +94,8 @@ def test_connect_tune_and_disconnect(browser_stack, page, artifacts):
     assert "/connect/callback" in log  # the request was logged, without its query
 
     # Disconnect: revoked on Strava, every row gone, a confirmation shown.
+    page.get_by_role("link", name="Disconnect and delete my data…").click()
+    page.get_by_label("Yes, delete everything postrun holds about me").check()
     page.get_by_role("button", name="Disconnect and delete my data").click()
     page.wait_for_url(re.compile(r"/disconnected$"))
     assert "You are disconnected" in page.content()

@@ -144,8 +144,9 @@ def test_good_files_are_imported_and_a_bad_one_is_reported_by_name(deps, athlete
     assert "cycling" in results[3].detail
     for result in (results[0], results[2]):
         assert result.ok
-        assert result.suggestion
-        assert "Back circuit" in result.suggestion or "This week:" in result.suggestion
+        # Files from 2012 and 2015: in the history, but no note from a history never seen.
+        assert result.suggestion is None
+        assert result.detail == uploads.OLD_RUN
     stored = rows(deps)
     assert [row.file_name for row in stored] == [GPX_RUN.name, FIT_RUN.name]
     for row in stored:
@@ -158,6 +159,7 @@ def test_good_files_are_imported_and_a_bad_one_is_reported_by_name(deps, athlete
 
 def test_the_suggestion_is_the_one_the_run_would_have_received(deps, athlete):
     """The history it sees is the runs before it, as in the pipeline."""
+    deps.clock = lambda: (START + timedelta(days=3)).timestamp()  # a run of this week
     earlier = START - timedelta(days=2)
     add_strava_run(deps, 77, earlier, 12_000.0)
     data = run_gpx()
@@ -175,6 +177,21 @@ def test_the_suggestion_is_the_one_the_run_would_have_received(deps, athlete):
     )
     expected = coaching.suggest(settings, [history(deps, earlier)[0], run], run)
     assert result.suggestion == expected.text
+
+
+def test_a_run_over_eight_weeks_old_gets_no_note(deps, athlete):
+    data = run_gpx()
+    deps.clock = lambda: (START + uploads.NOTE_MAX_AGE - timedelta(hours=1)).timestamp()
+    (recent,) = uploads.import_files(deps, athlete, [("recent.gpx", data)])
+    assert recent.suggestion
+    assert not recent.detail
+
+    add_athlete(deps, OTHER)  # the same file, for another athlete, a little later
+    deps.clock = lambda: (START + uploads.NOTE_MAX_AGE + timedelta(hours=1)).timestamp()
+    (old,) = uploads.import_files(deps, OTHER, [("old.gpx", data)])
+    assert old.status == "imported"
+    assert old.suggestion is None
+    assert old.detail == uploads.OLD_RUN
 
 
 def test_the_same_file_twice_is_a_duplicate(deps, athlete):
@@ -351,7 +368,8 @@ def test_cli_import_as_json(cli_env, deps, athlete):
     first, second = payload["files"]
     assert first["status"] == "imported"
     assert first["run"]["start"].startswith("2012-10-24T23:29")
-    assert first["suggestion"]
+    assert first["suggestion"] is None  # a run from 2012: no note applies
+    assert "more than 8 weeks old" in first["detail"]
     assert second["status"] == "duplicate"
     assert "Morning Run" in second["detail"]
 

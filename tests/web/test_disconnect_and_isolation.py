@@ -77,6 +77,11 @@ def two(app, client, sandbox, control, deps, backfills):
     return a, b, other
 
 
+def confirmed(client):
+    """The confirmation page's form, ticked."""
+    return {"csrf_token": csrf_token(client, "/disconnect"), "confirm": "yes"}
+
+
 class TestDisconnect:
     def test_deauthorizes_on_strava_and_deletes_every_row(
         self, client, deps, control, sandbox, two
@@ -86,7 +91,7 @@ class TestDisconnect:
             token = session.get(Athlete, a).access_token
         assert rows_about(deps, a) == {"athletes": 1, "activities": 1, "events": 1}
 
-        response = client.post("/disconnect", data={"csrf_token": csrf_token(client)})
+        response = client.post("/disconnect", data=confirmed(client))
 
         assert response.status_code == 303
         assert response.headers["Location"].endswith("/disconnected")
@@ -111,7 +116,7 @@ class TestDisconnect:
             },
         )
 
-        client.post("/disconnect", data={"csrf_token": csrf_token(client)})
+        client.post("/disconnect", data=confirmed(client))
 
         assert rows_about(deps, a) == {"athletes": 0, "activities": 0, "events": 0}
         assert "strava.com/settings/apps" in client.get("/disconnected").get_data(as_text=True)
@@ -123,14 +128,42 @@ class TestDisconnect:
             token = session.get(Athlete, a).access_token
         requests.post(f"{sandbox.url}/oauth/deauthorize", headers=bearer(token), timeout=5)
 
-        client.post("/disconnect", data={"csrf_token": csrf_token(client)})
+        client.post("/disconnect", data=confirmed(client))
 
         assert rows_about(deps, a)["athletes"] == 0
 
     def test_needs_a_csrf_token(self, client, deps, two):
         a, _, _ = two
         assert client.post("/disconnect").status_code == 400
+        assert client.post("/disconnect", data={"confirm": "yes"}).status_code == 400
         assert rows_about(deps, a)["athletes"] == 1
+
+    def test_the_settings_page_leads_to_a_confirmation_that_changes_nothing(
+        self, client, deps, two
+    ):
+        a, _, _ = two
+        settings = client.get("/settings").get_data(as_text=True)
+        assert 'href="/disconnect"' in settings
+        assert 'action="/disconnect"' not in settings  # no one-tap delete on the settings page
+
+        page = client.get("/disconnect")
+
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        assert "Yes, delete everything postrun holds about me" in text
+        assert 'name="confirm" value="yes" required' in text
+        assert 'name="csrf_token"' in text
+        assert 'href="/settings"' in text  # a way back
+        assert rows_about(deps, a) == {"athletes": 1, "activities": 1, "events": 1}
+
+    def test_without_the_tick_nothing_is_deleted(self, client, deps, two):
+        a, _, _ = two
+        for data in ({}, {"confirm": "no"}, {"confirm": ""}):
+            response = client.post("/disconnect", data={**data, "csrf_token": csrf_token(client)})
+            assert response.status_code == 400
+            assert "Nothing was deleted: tick the box" in response.get_data(as_text=True)
+        assert rows_about(deps, a) == {"athletes": 1, "activities": 1, "events": 1}
+        assert client.get("/settings").status_code == 200  # still signed in
 
 
 class TestIsolation:
@@ -143,6 +176,7 @@ class TestIsolation:
             "account.settings",
             "account.save_settings",
             "account.signout",
+            "account.confirm_disconnect",
             "account.disconnect",
             "account.disconnected",
         }
@@ -192,7 +226,7 @@ class TestIsolation:
         assert self.snapshot(deps, a)[1] == "none"
         assert self.snapshot(deps, b) == before
 
-        client.post(f"/disconnect?athlete_id={b}", data={**ids, "csrf_token": csrf_token(client)})
+        client.post(f"/disconnect?athlete_id={b}", data={**ids, **confirmed(client)})
         assert rows_about(deps, a)["athletes"] == 0
         assert self.snapshot(deps, b) == before
 
@@ -237,7 +271,7 @@ class TestIsolation:
     ):
         a, _, _ = two
         old_cookie = client.get_cookie("postrun_session").value
-        client.post("/disconnect", data={"csrf_token": csrf_token(client)})
+        client.post("/disconnect", data=confirmed(client))
         fresh = app.test_client()
         connect_again = authorize_redirect(fresh, sandbox, a)
         assert fresh.get(connect_again).status_code == 303

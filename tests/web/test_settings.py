@@ -48,6 +48,8 @@ def test_signed_out_visitors_are_sent_to_the_start(client):
 
 def test_the_page_shows_every_setting_a_preview_chart_and_history(client, athlete, deps):
     add_run(deps, athlete, 501, days_ago=2, written_block="— postrun\nBack circuit: done")
+    for days_ago in (9, 16, 23):  # full weeks before: next week's range is known
+        add_run(deps, athlete, 500 - days_ago, days_ago=days_ago)
     page = client.get("/settings").get_data(as_text=True)
 
     for field in (
@@ -157,10 +159,13 @@ def test_a_post_with_a_wrong_csrf_token_is_refused(client, athlete, deps):
     assert stored(deps, athlete).equipment == "gym"
 
 
-@pytest.mark.parametrize("path", ["/disconnect", "/signout"])
-def test_state_changing_routes_are_post_only(client, athlete, deps, path):
-    assert client.get(path).status_code == 405
+def test_state_changing_routes_change_nothing_on_get(client, athlete, deps):
+    response = client.get("/signout")
+    assert response.status_code == 405
+    assert "cannot be opened that way" in response.get_data(as_text=True)
+    assert client.get("/disconnect").status_code == 200  # the confirmation page
     assert stored(deps, athlete) is not None
+    assert client.get("/settings").status_code == 200
 
 
 def test_history_says_why_nothing_was_written(client, athlete, deps):

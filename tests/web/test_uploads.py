@@ -70,6 +70,7 @@ def test_good_files_are_imported_and_a_hostile_one_is_named(client, athlete, dep
         ("2015 run.gpx", GPX_RUN.read_bytes()),
         ("evil.gpx", BOMB),
         ("watch.fit", FIT_RUN.read_bytes()),
+        ("yesterday.gpx", recent_run_gpx(days_ago=1)),
     )
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -79,21 +80,31 @@ def test_good_files_are_imported_and_a_hostile_one_is_named(client, athlete, dep
     assert "2015 run.gpx" in rows[0]
     assert "Imported" in rows[0]
     assert "3.6 km" in rows[0]
-    assert "— postrun" in rows[0]  # the note it would have received
+    # Years old: added to the history, with no note from a history postrun never saw.
+    assert "— postrun" not in rows[0]
+    assert "no note applies to a run more than 8 weeks old" in rows[0]
+    assert "days off" not in page
     assert "evil.gpx" in rows[1]
     assert "Could not be read" in rows[1]
     assert "document type declaration" in rows[1]
     assert "watch.fit" in rows[2]
     assert "Imported" in rows[2]
     assert "4.8 km" in rows[2]
+    assert "yesterday.gpx" in rows[3]
+    assert "— postrun" in rows[3]  # the note it would have received
 
     stored = file_rows(deps, athlete)
-    assert [row.file_name for row in stored] == ["watch.fit", "2015 run.gpx"]
+    assert [row.file_name for row in stored] == ["watch.fit", "2015 run.gpx", "yesterday.gpx"]
     assert all(row.id < 0 and row.status == "imported" for row in stored)
-    # The recent-runs table lists them, marked as from a file.
+    # The recent-runs table lists the recent one, marked as from a file; the old ones
+    # are listed apart, with their year.
     history = page.split("<h2>Recent runs</h2>", 1)[1].split("</table>", 1)[0]
-    assert history.count('data-testid="from-file"') == 2
-    assert "watch.fit" in history
+    assert history.count('data-testid="from-file"') == 1
+    assert "yesterday.gpx" in history
+    older = page.split('data-testid="old-runs"', 1)[1].split("</ul>", 1)[0]
+    assert "2015 run.gpx" in older
+    assert "watch.fit" in older
+    assert older.count("older than 12 weeks") == 2
     assert "<script" not in page
 
 
