@@ -78,6 +78,18 @@ def celery_config(settings: Settings, worker: bool = False) -> dict[str, Any]:
     return config
 
 
+def use_postrun_logs() -> None:
+    """Celery's processes log in postrun's format (JSON in production), with the task's ids."""
+
+    @setup_logging.connect(weak=False)
+    def _our_logging(**_kwargs: Any) -> None:
+        # Connected, this stops Celery from installing its own handlers.
+        logs.configure(
+            os.environ.get("POSTRUN_LOG_FORMAT", "json"),
+            os.environ.get("POSTRUN_LOG_LEVEL", "INFO"),
+        )
+
+
 def celery_init_app(app: Flask) -> Celery:
     """Create the Celery app for ``app``: every task runs inside its app context."""
 
@@ -91,14 +103,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.set_default()
     app.extensions["celery"] = celery_app
 
-    @setup_logging.connect(weak=False)
-    def _our_logging(**_kwargs: Any) -> None:
-        # Connected, this stops Celery from installing its own handlers: its lines then
-        # go through postrun's format (JSON in production) with the task's ids.
-        logs.configure(
-            os.environ.get("POSTRUN_LOG_FORMAT", "json"),
-            os.environ.get("POSTRUN_LOG_LEVEL", "INFO"),
-        )
+    use_postrun_logs()
 
     @worker_process_init.connect(weak=False)
     def _fresh_connections(**_kwargs: Any) -> None:
