@@ -8,8 +8,8 @@ bodies, no Strava client, and about a third of a worker's memory.
 from celery import Celery
 
 from service.config import Settings
-from service.web.celery_app import celery_config
-from service.web.celery_app import use_postrun_logs
+from service.web.celery_config import celery_config
+from service.web.celery_config import use_postrun_logs
 
 celery_app = Celery("postrun")
 celery_app.config_from_object(celery_config(Settings.from_env(), worker=True))

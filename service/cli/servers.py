@@ -56,7 +56,7 @@ def serve(bind: str, workers: int | None, threads: int, preload: bool, no_migrat
             ACCESS_LOG_FORMAT,
             "--graceful-timeout",
             "10",
-            "service.web.app:create_app()",
+            "service.web.wsgi:app",
         ]
     )
 

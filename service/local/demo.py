@@ -50,7 +50,7 @@ from service.local.samples import samples
 
 ATHLETE = {"firstname": "Dana", "lastname": "Demo", "measurement_preference": "meters"}
 # Sized for one person (docs/operations.md#the-demo); `postrun serve` keeps its own defaults.
-WEB_ARGS = ("--workers", "1", "--threads", "4", "--preload")
+WEB_ARGS = ("--workers", "1", "--threads", "4")
 WORKER_ARGS = ("--pool", "threads", "--concurrency", "2")
 
 
