@@ -5,7 +5,7 @@ the days between runs; only the dates move, so that the newest run ended about
 an hour ago. The athlete's home is the time zone in which that is true, so
 every call gives the same weeks at plausible hours. Thirty runs cover six and a
 half weeks; the newest of them are repeated seven weeks earlier (same weekdays)
-to fill the eight weeks the history import reads (docs/operations.md#athletes-files-and-time-zones).
+to fill the eight weeks the history import reads (docs/operations.md#the-demo).
 """
 
 from __future__ import annotations
