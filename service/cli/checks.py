@@ -37,6 +37,7 @@ REQUIRED = {
     "STRAVA_CLIENT_SECRET": f"your Strava app's Client Secret, from {STRAVA_APP}",
     "STRAVA_VERIFY_TOKEN": f"any random string you pick; make one with {MAKE_TOKEN}",
 }
+STRAVA = frozenset({"STRAVA_CLIENT_ID", "STRAVA_CLIENT_SECRET", "STRAVA_VERIFY_TOKEN"})
 # The embedded default (`postrun demo`, the test stack) brings its own of these.
 EMBEDDED_PROVIDES = frozenset(REQUIRED) - {"POSTRUN_TOKEN_KEY"}
 
@@ -48,14 +49,19 @@ def _is_fernet_key(raw: str) -> bool:
         return False
 
 
-def problems(environ: Mapping[str, str]) -> list[str]:
-    """One line per missing or malformed variable, in the order of REQUIRED, then the rest."""
+def problems(environ: Mapping[str, str], strava: bool = True) -> list[str]:
+    """One line per missing or malformed variable, in the order of REQUIRED, then the rest.
+
+    ``strava``: the command talks to Strava, so the app's credentials are needed too.
+    """
     found: list[str] = []
     try:
         embedded = parse_bool("POSTRUN_EMBEDDED", environ.get("POSTRUN_EMBEDDED", ""))
     except ConfigError:
         embedded = False
     for name, why in REQUIRED.items():
+        if name in STRAVA and not strava:
+            continue
         if not environ.get(name, "").strip() and not (embedded and name in EMBEDDED_PROVIDES):
             found.append(f"{name} is not set: {why}")
     keys = [k for k in environ.get("POSTRUN_TOKEN_KEY", "").split(",") if k.strip()]
@@ -72,12 +78,12 @@ def problems(environ: Mapping[str, str]) -> list[str]:
     return found
 
 
-def checked_settings() -> Settings:
+def checked_settings(strava: bool = True) -> Settings:
     """The settings, or one message naming every problem and exit status 2.
 
     The default SQLite file's folder is made (owner-only) only once all is well.
     """
-    found = problems(os.environ)
+    found = problems(os.environ, strava)
     if found:
         context = click.get_current_context(silent=True)
         command = context.command_path if context is not None else "postrun"

@@ -14,15 +14,18 @@ from service.pipeline.deps import Deps
 from service.web.app import create_app
 
 
-def app_deps() -> Deps:
-    """The ``Deps`` of an app built from the environment, for a one-shot command."""
-    return create_app(checked_settings()).extensions["postrun"]
+def app_deps(strava: bool = True) -> Deps:
+    """The ``Deps`` of an app built from the environment, for a one-shot command.
+
+    ``strava``: the command calls Strava, so it needs the app's credentials too.
+    """
+    return create_app(checked_settings(strava)).extensions["postrun"]
 
 
 @contextmanager
-def one_shot_app() -> Iterator[Flask]:
+def one_shot_app(strava: bool = True) -> Iterator[Flask]:
     """An app built from the environment, its database connections closed afterwards."""
-    app = create_app(checked_settings())
+    app = create_app(checked_settings(strava))
     try:
         yield app
     finally:

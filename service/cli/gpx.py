@@ -217,7 +217,7 @@ def _import(
     show_progress: bool,
 ) -> int:
     """Import ``files`` for the athlete; returns the exit status (2: no such athlete)."""
-    with one_shot_app() as app:
+    with one_shot_app(strava=False) as app:
         reads = bounded_reads(files, limits)
         try:
             if show_progress:

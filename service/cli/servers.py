@@ -106,7 +106,7 @@ def db() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Create or migrate the schema (DATABASE_URL)."""
-    migrate.upgrade(checked_settings().database_url, revision)
+    migrate.upgrade(checked_settings(strava=False).database_url, revision)
     click.echo(f"database at {revision}")
 
 
@@ -114,5 +114,5 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Step the schema back to REVISION ("base" drops everything)."""
-    migrate.downgrade(checked_settings().database_url, revision)
+    migrate.downgrade(checked_settings(strava=False).database_url, revision)
     click.echo(f"database at {revision}")
