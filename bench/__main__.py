@@ -23,6 +23,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench.demo import demo_figures
 from bench.load import Result
 from bench.load import drive
 from bench.load import drive_wrk
@@ -211,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             backfill_cost(stack, count=450)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    demo_figures(say)
     return 0
 
 

@@ -39,7 +39,8 @@ def redis_client_url(url: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
-    database_url: str = "sqlite:///postrun.sqlite3"
+    # Empty: SQLite in the data folder (data_dir), never in the current folder.
+    database_url: str = ""
     redis_url: str = "redis://localhost:6379/0"
     secret_key: str | None = dataclasses.field(default=None, repr=False)
     strava_client_id: int | None = None
@@ -91,6 +92,14 @@ class Settings:
     # Strava's default read window): a flood of forged events for one athlete cannot
     # spend everyone's budget. 0: the default.
     athlete_calls_per_window: int = 30
+    # Where the default SQLite file lives. Empty: the user's data folder
+    # ($XDG_DATA_HOME/postrun, else ~/.local/share/postrun); see default_data_dir().
+    data_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.database_url:
+            folder = Path(self.data_dir) if self.data_dir else default_data_dir()
+            object.__setattr__(self, "database_url", sqlite_url(folder / "postrun.sqlite3"))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -143,6 +152,7 @@ ENV_NAMES = {
     "upload_request_max_mb": "POSTRUN_UPLOAD_REQUEST_MAX_MB",
     "proxy_hops": "POSTRUN_PROXY_HOPS",
     "athlete_calls_per_window": "POSTRUN_ATHLETE_CALLS_PER_WINDOW",
+    "data_dir": "POSTRUN_DATA_DIR",
 }
 # Sizes, counts and periods where 0 means "the default" (a 0 s window or a 0-byte limit
 # would only break things). The processing delay and the re-read age may truly be 0.
@@ -180,6 +190,29 @@ def _parse(name: str, kind: str, raw: str) -> Any:
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path.resolve()}"
+
+
+def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """$POSTRUN_DATA_DIR, else $XDG_DATA_HOME/postrun, else ~/.local/share/postrun.
+
+    The XDG base directory layout (docs/operations.md#configuration): data a user's
+    programs keep belongs there, not in whatever folder a command was started from.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("POSTRUN_DATA_DIR"):
+        return Path(env["POSTRUN_DATA_DIR"]).expanduser()
+    if env.get("XDG_DATA_HOME"):
+        return Path(env["XDG_DATA_HOME"]) / "postrun"
+    home = env.get("HOME")
+    return (Path(home) if home else Path.home()) / ".local" / "share" / "postrun"
+
+
+def sqlite_path(database_url: str) -> Path | None:
+    """The file of a ``sqlite:///`` URL (None for any other database or for memory)."""
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix) or database_url == prefix + ":memory:":
+        return None
+    return Path(database_url[len(prefix) :].split("?", 1)[0])
 
 
 def default_web_workers() -> int:

@@ -61,7 +61,7 @@ def unsubscribe(subscription_id: int | None) -> None:
 @click.option("--all", "retry_all", is_flag=True, help="re-run every failed event")
 def events(show_failed: bool, retry_ids: tuple[int, ...], retry_all: bool) -> None:
     """Count webhook events by status; list and re-run the ones that failed."""
-    deps = app_deps()
+    deps = app_deps(strava=False)
     if retry_ids or retry_all:
         retried = retry_events(deps, None if retry_all else list(retry_ids))
         missing = sorted(set(retry_ids) - set(retried))

@@ -7,32 +7,25 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import click
 from flask import Flask
 
-from service.config import ConfigError
-from service.config import Settings
+from service.cli.checks import checked_settings
 from service.pipeline.deps import Deps
 from service.web.app import create_app
 
 
-def settings_or_exit() -> Settings:
-    """The settings from the environment, or a one-line error and exit status 1."""
-    try:
-        return Settings.from_env()
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from None
+def app_deps(strava: bool = True) -> Deps:
+    """The ``Deps`` of an app built from the environment, for a one-shot command.
 
-
-def app_deps() -> Deps:
-    """The ``Deps`` of an app built from the environment, for a one-shot command."""
-    return create_app(settings_or_exit()).extensions["postrun"]
+    ``strava``: the command calls Strava, so it needs the app's credentials too.
+    """
+    return create_app(checked_settings(strava)).extensions["postrun"]
 
 
 @contextmanager
-def one_shot_app() -> Iterator[Flask]:
+def one_shot_app(strava: bool = True) -> Iterator[Flask]:
     """An app built from the environment, its database connections closed afterwards."""
-    app = create_app(settings_or_exit())
+    app = create_app(checked_settings(strava))
     try:
         yield app
     finally:

@@ -101,6 +101,11 @@ def _read_all(
 )
 @click.option("--athlete", type=int, default=None, help="Athlete id to import for.")
 @click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="A progress bar on stderr  [default: on a terminal, over more than 5 files]",
+)
+@click.option(
     "--timezone",
     "zone",
     default=None,
@@ -116,6 +121,7 @@ def gpx(
     max_points: int,
     do_import: bool,
     athlete: int | None,
+    progress: bool | None,
     zone: str | None,
 ) -> None:
     """Read GPX and FIT files (or folders of them) and suggest for the latest run.
@@ -145,10 +151,12 @@ def gpx(
     files, notes = expand(paths)
     for note in notes:
         click.echo(note, err=True)
+    show_progress = (
+        progress if progress is not None else (len(files) > PROGRESS_OVER and _stderr_is_terminal())
+    )
     if do_import:
         assert athlete is not None
-        sys.exit(_import(files, athlete, limits, units, as_json))
-    show_progress = len(files) > PROGRESS_OVER and _stderr_is_terminal()
+        sys.exit(_import(files, athlete, limits, units, as_json, show_progress))
     outcomes = _read_all(files, limits, show_progress)
     runs = [(path, r) for path, r, _ in outcomes if r is not None and r.is_run]
     failed = any(error is not None for _, _, error in outcomes)
@@ -201,14 +209,24 @@ def _stderr_is_terminal() -> bool:
 
 
 def _import(
-    files: list[str], athlete_id: int, limits: Limits, units: str | None, as_json: bool
+    files: list[str],
+    athlete_id: int,
+    limits: Limits,
+    units: str | None,
+    as_json: bool,
+    show_progress: bool,
 ) -> int:
     """Import ``files`` for the athlete; returns the exit status (2: no such athlete)."""
-    with one_shot_app() as app:
+    with one_shot_app(strava=False) as app:
+        reads = bounded_reads(files, limits)
         try:
-            results = import_files(
-                app.extensions["postrun"], athlete_id, bounded_reads(files, limits), limits
-            )
+            if show_progress:
+                with click.progressbar(
+                    reads, length=len(files), label="importing", file=sys.stderr
+                ) as bar:
+                    results = import_files(app.extensions["postrun"], athlete_id, bar, limits)
+            else:
+                results = import_files(app.extensions["postrun"], athlete_id, reads, limits)
         except UnknownAthlete:
             click.echo(f"error: no athlete {athlete_id} in the database", err=True)
             return 2

@@ -13,8 +13,19 @@ from coaching.document import suggest_from_document
 
 def _read(source: str) -> str:
     # click.open_file reads stdin for "-" (and leaves it open).
-    with click.open_file(source, encoding="utf-8") as handle:
-        return handle.read()
+    with click.open_file(source, "rb") as handle:
+        raw = handle.read()
+    if _is_track(source, raw):
+        _fail(f"{source} is a GPX or FIT file: use postrun gpx {source} to read it and suggest")
+    return raw.decode("utf-8")
+
+
+def _is_track(source: str, raw: bytes) -> bool:
+    """A GPX or FIT file, by its name or its first bytes (a FIT header says ".FIT" at 8)."""
+    if source.lower().endswith((".gpx", ".fit")):
+        return True
+    head = raw[:512].lstrip()
+    return raw[8:12] == b".FIT" or (head.startswith(b"<") and b"<gpx" in head)
 
 
 @click.command("suggest")

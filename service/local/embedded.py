@@ -25,8 +25,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO
 
-import redis
-
 PR_SET_PDEATHSIG = 1
 
 
@@ -219,11 +217,23 @@ class Supervisor:
         self._stopping.clear()
 
 
-def start_redis(supervisor: Supervisor, data_dir: Path, log: IO[bytes] | None = None) -> str:
+def redis_answers(sock: Path) -> bool:
+    """True when the redis-server on ``sock`` answers PING (plain RESP, no client library)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn.settimeout(1)
+        conn.connect(str(sock))
+        conn.sendall(b"PING\r\n")
+        return conn.recv(16).startswith(b"+PONG")
+
+
+def start_redis(
+    supervisor: Supervisor, data_dir: Path, log: IO[bytes] | None = None, restart: bool = False
+) -> str:
     """Run redis-server on a unix socket in ``data_dir``; return Celery's URL for it.
 
     Append-only file with fsync every second: an acknowledged write survives a
-    killed process; an OS crash or power loss can lose up to one second.
+    killed process; an OS crash or power loss can lose up to one second. With
+    ``restart`` the supervisor starts it again on the same socket and file if it dies.
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     sock = data_dir / "redis.sock"
@@ -255,10 +265,7 @@ def start_redis(supervisor: Supervisor, data_dir: Path, log: IO[bytes] | None = 
             "",
         ],
         log=log,
+        restart=restart,
     )
-    client = redis.Redis(unix_socket_path=str(sock), socket_connect_timeout=1)
-    try:
-        wait_until(lambda: bool(client.ping()), 15, "redis-server to answer PING")
-    finally:
-        client.close()
+    wait_until(lambda: redis_answers(sock), 15, "redis-server to answer PING", interval=0.02)
     return f"redis+socket://{sock}"

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import secrets
-import shutil
 import signal
-import sys
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -28,9 +26,16 @@ from service.config import default_web_workers
 from service.config import redis_client_url
 from service.config import sqlite_url
 from service.local.embedded import Supervisor
-from service.local.embedded import free_port
 from service.local.embedded import start_redis
 from service.local.embedded import wait_until
+from service.local.processes import SANDBOX_CLIENT_ID
+from service.local.processes import SANDBOX_CLIENT_SECRET
+from service.local.processes import postrun_command
+from service.local.processes import start_beat
+from service.local.processes import start_sandbox
+from service.local.processes import start_web
+from service.local.processes import start_worker
+from service.local.processes import wait_http
 from service.pipeline.deps import Deps
 from service.pipeline.inbox import Inbox
 from service.pipeline.intake import save_subscription_id
@@ -41,17 +46,7 @@ from service.storage.db import make_session_factory
 from service.storage.models import Event
 from service.strava.gateway import StravaGateway
 
-SANDBOX_CLIENT_ID = 1
-SANDBOX_CLIENT_SECRET = "sandbox-secret"  # noqa: S105 (the sandbox's own fixed test secret)
-
-
-def postrun_command() -> list[str]:
-    """The installed ``postrun`` script next to this interpreter, else ``python -m``."""
-    script = Path(sys.executable).with_name("postrun")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("postrun")
-    return [found] if found else [sys.executable, "-m", "service.cli"]
+__all__ = ["SANDBOX_CLIENT_ID", "SANDBOX_CLIENT_SECRET", "Stack", "postrun_command"]
 
 
 class Stack:
@@ -108,7 +103,8 @@ class Stack:
         # The embedded default keeps its token key beside its database, owner-only.
         token_key = crypto.ensure_key_file(self.data_dir / "token.key")
         redis_url = start_redis(self.supervisor, self.data_dir, self.log)
-        self.sandbox_url = self._start_sandbox()
+        self.sandbox_url = start_sandbox(self.supervisor, self.log, self.sandbox_args)
+        wait_http(self.supervisor, f"{self.sandbox_url}/sandbox/stats", "the Strava sandbox")
         self.settings = dataclasses.replace(
             self._settings_for(redis_url),
             **{"token_key": token_key, "embedded": True, **self.settings_overrides},
@@ -127,17 +123,12 @@ class Stack:
             strava=StravaGateway(SANDBOX_CLIENT_ID, SANDBOX_CLIENT_SECRET, self.sandbox_url),
         )
         self.deps.enqueue = self._enqueue
-        self.web_url = self._start_web()
+        workers = str(self.web_workers or default_web_workers())
+        self.web_url = start_web(self.supervisor, self._env(), self.log, ("--workers", workers))
+        wait_http(self.supervisor, f"{self.web_url}/up", "the web app")
         self.start_worker()
         if self.beat:
-            schedule = str(self.data_dir / "beat-schedule")
-            self.supervisor.start(
-                "beat",
-                [*postrun_command(), "beat", "--schedule", schedule],
-                env=self._env(),
-                log=self.log,
-                restart=True,
-            )
+            start_beat(self.supervisor, self._env(), self.log, self.data_dir)
         subscription_id = self.deps.strava.create_subscription(
             f"{self.web_url}/webhooks/strava", self.settings.strava_verify_token or ""
         )
@@ -173,49 +164,6 @@ class Stack:
             "POSTRUN_LOG_FORMAT": "text",
         }
 
-    def _start_sandbox(self) -> str:
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        self.supervisor.start(
-            "sandbox",
-            [
-                *postrun_command(),
-                "sandbox",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--client-id",
-                str(SANDBOX_CLIENT_ID),
-                "--client-secret",
-                SANDBOX_CLIENT_SECRET,
-                *self.sandbox_args,
-            ],
-            log=self.log,
-        )
-        self._wait_http(f"{url}/sandbox/stats", "the Strava sandbox")
-        return url
-
-    def _start_web(self) -> str:
-        port = free_port()
-        self.supervisor.start(
-            "web",
-            [
-                *postrun_command(),
-                "serve",
-                "--no-migrate",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(self.web_workers or default_web_workers()),
-            ],
-            env=self._env(),
-            log=self.log,
-        )
-        url = f"http://127.0.0.1:{port}"
-        self._wait_http(f"{url}/up", "the web app")
-        return url
-
     def _enqueue(self, event_id: int) -> None:
         """Hand an event to the real worker, as the web app does."""
         if self._celery is None:
@@ -232,13 +180,7 @@ class Stack:
         start_redis(self.supervisor, self.data_dir, self.log)
 
     def start_worker(self) -> None:
-        self.supervisor.start(
-            "worker",
-            [*postrun_command(), "worker", *self.worker_args],
-            env=self._env(),
-            log=self.log,
-            restart=True,
-        )
+        start_worker(self.supervisor, self._env(), self.log, self.worker_args)
         probe = Celery(broker=self.settings.redis_url)
         try:
             wait_until(
@@ -252,11 +194,6 @@ class Stack:
     def _alive(self) -> bool:
         self.supervisor.check_alive()
         return True
-
-    def _wait_http(self, url: str, what: str) -> None:
-        wait_until(
-            lambda: self._alive() and self.http.get(url, timeout=1).status_code == 200, 60, what
-        )
 
     # Driving the sandbox ----------------------------------------------------
 

@@ -34,9 +34,9 @@ from service.web import pages
 from service.web import security
 from service.web import uploads
 from service.web import webhook
-from service.web.celery_app import celery_config
 from service.web.celery_app import celery_init_app
 from service.web.celery_app import enqueuers
+from service.web.celery_config import celery_config
 
 log = logging.getLogger(__name__)
 
