@@ -1,9 +1,9 @@
 """The demo athlete's activities: real Strava payloads from ``demo_data/``, moved to now.
 
-Each run keeps its own local time of day (mornings, as its athlete ran them) and
-the days between runs; only the dates move, so that the newest run ended about
-an hour ago. The athlete's home is the time zone in which that is true, so
-every call gives the same weeks at plausible hours. Thirty runs cover six and a
+Each run keeps its own local time of day (mornings, as its athlete ran them, in
+America/New_York, where they ran) and the days between runs; only the dates
+move, so that the newest run ended today or yesterday, at least an hour ago.
+Every call gives the same weeks at plausible hours. Thirty runs cover six and a
 half weeks; the newest of them are repeated seven weeks earlier (same weekdays)
 to fill the eight weeks the history import reads (docs/operations.md#the-demo).
 """
@@ -31,34 +31,8 @@ FIELDS = (
     "manual",
     "trainer",
 )
-# One zone for every whole-hour offset, so one of them puts the newest run an hour ago.
-ZONES = (
-    "Pacific/Honolulu",
-    "America/Anchorage",
-    "America/Los_Angeles",
-    "America/Denver",
-    "America/Chicago",
-    "America/New_York",
-    "America/Halifax",
-    "America/Sao_Paulo",
-    "Atlantic/South_Georgia",
-    "Atlantic/Cape_Verde",
-    "Europe/London",
-    "Europe/Paris",
-    "Europe/Athens",
-    "Europe/Moscow",
-    "Asia/Dubai",
-    "Asia/Karachi",
-    "Asia/Dhaka",
-    "Asia/Bangkok",
-    "Asia/Singapore",
-    "Asia/Tokyo",
-    "Australia/Brisbane",
-    "Pacific/Noumea",
-    "Pacific/Auckland",
-    "Pacific/Tongatapu",
-    "Pacific/Kiritimati",
-)
+# Where this athlete ran: their payloads carry "(GMT-05:00) America/New_York".
+ZONE = "America/New_York"
 LIVE_RUNS = 5  # the newest runs, sent through the webhook one at a time
 REPEAT_AFTER = timedelta(weeks=7)
 HISTORY_SPAN = timedelta(days=55)  # inside the import's eight weeks (56 days)
@@ -81,24 +55,6 @@ def _local(activity: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(activity["start_date_local"].rstrip("Z"))
 
 
-def _tod_gap(a: datetime, b: datetime) -> float:
-    """Seconds between two times of day, around the clock."""
-    seconds = abs(
-        (a - a.replace(hour=0, minute=0, second=0)) - (b - b.replace(hour=0, minute=0, second=0))
-    )
-    return min(seconds.total_seconds(), 86400 - seconds.total_seconds())
-
-
-def home_zone(now: datetime, newest: dict[str, Any]) -> str:
-    """The zone where the newest run, at its own local time of day, ended about an hour ago."""
-    start = now - ENDED_AGO - timedelta(seconds=newest["elapsed_time"])
-    wanted = _local(newest)
-    return min(
-        ZONES,
-        key=lambda zone: _tod_gap(start.astimezone(ZoneInfo(zone)).replace(tzinfo=None), wanted),
-    )
-
-
 def _moved(activity: dict[str, Any], local: datetime, zone: str) -> dict[str, Any]:
     moved = {k: activity[k] for k in FIELDS if k in activity}
     start = local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
@@ -110,10 +66,15 @@ def _moved(activity: dict[str, Any], local: datetime, zone: str) -> dict[str, An
 def samples(now: datetime) -> Samples:
     runs = sorted(_load("athlete_activities_page1.json"), key=lambda a: a["start_date"])
     newest = runs[-1]
-    zone = home_zone(now, newest)
-    start = (now - ENDED_AGO - timedelta(seconds=newest["elapsed_time"])).astimezone(ZoneInfo(zone))
-    # Whole days: every run keeps its local time of day and its place in the week pattern.
-    shift = timedelta(days=(start.date() - _local(newest).date()).days)
+    zone = ZONE
+    # Whole days: every run keeps its local time of day and the days between runs. The
+    # newest run lands on the latest day on which it had ended an hour before now.
+    latest_end = (now - ENDED_AGO).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    newest_end = _local(newest) + timedelta(seconds=newest["elapsed_time"])
+    days = (latest_end.date() - newest_end.date()).days
+    if newest_end + timedelta(days=days) > latest_end:
+        days -= 1
+    shift = timedelta(days=days)
     oldest_kept = _local(newest) - HISTORY_SPAN
     repeated = [(run, _local(run) - REPEAT_AFTER) for run in runs]
     placed = [(run, when) for run, when in repeated if when >= oldest_kept] + [
