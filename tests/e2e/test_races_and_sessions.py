@@ -25,18 +25,11 @@ from service.storage.models import Activity
 from service.storage.models import Athlete
 from tests.e2e.conftest import run_payload
 from tests.e2e.conftest import suggest_document
+from tests.web.test_settings import FORM
 
 pytestmark = pytest.mark.e2e
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-SETTINGS = {
-    "equipment": "gym",
-    "level": "auto",
-    "circuits_per_week": "3",
-    "units": "strava",
-    "write_mode": "write",
-    "include_volume": "on",
-}
 
 
 def row(stack, activity_id):
@@ -69,7 +62,7 @@ def post_settings(stack, browser, **fields):
     token = CSRF.search(page).group(1)
     return browser.post(
         f"{stack.web_url}/settings",
-        data={**SETTINGS, "csrf_token": token, "action": "save", **fields},
+        data={**FORM, "csrf_token": token, "action": "save", **fields},
         allow_redirects=False,
         timeout=30,
     )

@@ -54,25 +54,8 @@ def test_the_summary_carries_the_workout_type():
     assert summary({**ITEM, "workout_type": "race"}).workout_type is None
 
 
-def test_the_row_builder_stores_it_and_a_new_row_has_no_circuit():
-    data = summary({**ITEM, "workout_type": 2})
-    row = activity_row(
-        None,
-        activity_id=data.id,
-        athlete_id=data.athlete_id,
-        name=data.name,
-        sport_type="Run",
-        start=data.start,
-        utc_offset_s=data.utc_offset_s,
-        distance_m=data.distance_m,
-        moving_time_s=data.moving_time_s,
-        workout_type=data.workout_type,
-    )
-    assert (row.workout_type, row.circuit) == (2, False)
-
-    # An existing row keeps the circuit its note prescribed; the type follows Strava.
-    row.circuit = True
-    again = activity_row(
+def build(row, data, kind):
+    return activity_row(
         row,
         activity_id=data.id,
         athlete_id=data.athlete_id,
@@ -82,7 +65,17 @@ def test_the_row_builder_stores_it_and_a_new_row_has_no_circuit():
         utc_offset_s=data.utc_offset_s,
         distance_m=data.distance_m,
         moving_time_s=data.moving_time_s,
-        workout_type=None,
+        workout_type=kind,
     )
+
+
+def test_the_row_builder_stores_it_and_a_new_row_has_no_circuit():
+    data = summary({**ITEM, "workout_type": 2})
+    row = build(None, data, data.workout_type)
+    assert (row.workout_type, row.circuit) == (2, False)
+
+    # An existing row keeps the circuit its note prescribed; the type follows Strava.
+    row.circuit = True
+    again = build(row, data, None)
     assert isinstance(again, Activity)
     assert (again.workout_type, again.circuit) == (None, True)
