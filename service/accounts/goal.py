@@ -17,6 +17,7 @@ from coaching.units import to_units
 from coaching.units import unit_label
 
 NONE, RACE, OTHER = "none", "race", "other"
+UNITS = ("metric", "imperial")
 # The select's distances: (value, label, metres). "Other" takes a number in the
 # athlete's units.
 DISTANCES: tuple[tuple[str, str, float], ...] = (
@@ -80,12 +81,17 @@ def parse(
 ) -> tuple[date | None, float | None, list[str]]:
     """(day, metres, errors) from the form; (None, None, []) when there is no goal race.
 
-    ``today`` is the athlete's own day. A new date must be today or within a year of
-    it; the date already ``saved`` is accepted as it is, so a race that has passed
-    never stops the athlete saving their other settings (after a long race it still
-    decides the recovery week: docs/coaching.md#races-and-tapers). An "other"
-    distance shown back unchanged keeps its saved metres, not its rounded figure.
+    ``units`` is the athlete's; the form may name the units its "other" field was
+    shown in (``goal_race_units``), and then those count, so the figure is read in
+    the unit printed beside it. ``today`` is the athlete's own day. A new date must
+    be today or within a year of it; the date already ``saved`` is accepted as it is,
+    so a race that has passed never stops the athlete saving their other settings
+    (after a long race it still decides the recovery week:
+    docs/coaching.md#races-and-tapers). An "other" distance shown back unchanged
+    keeps its saved metres, not its rounded figure.
     """
+    shown_in = form.get("goal_race_units")
+    units = shown_in if shown_in in UNITS else units
     choice = form.get("goal_race", NONE)
     if choice == NONE:
         return None, None, []

@@ -149,6 +149,7 @@ def _goal_race_form(values: dict[str, Any], units: str, today: date) -> dict[str
         "latest": goal.latest_day(today).isoformat(),
         "shortest": shortest,
         "longest": longest,
+        "units": units,
         "unit": unit_label(units),
     }
 

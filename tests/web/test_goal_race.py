@@ -93,6 +93,21 @@ def test_an_other_distance_is_read_in_the_athletes_units(client, sandbox, contro
     assert stored(deps, miler).goal_race_distance_m == metres
 
 
+def test_the_other_figure_is_read_in_the_unit_shown_beside_it(client, athlete, deps):
+    """The form names the units it printed; a units change in the same form moves nothing."""
+    day = local_today(deps, athlete) + timedelta(days=30)
+    page = client.get("/settings").get_data(as_text=True)
+    assert 'name="goal_race_units" value="metric"' in page
+
+    fields = {**race(day, "other", "50"), "goal_race_units": "metric"}
+    assert post(client, units="imperial", **fields).status_code == 303
+    assert stored(deps, athlete).goal_race_distance_m == 50_000.0
+
+    fields = {**race(day, "other", "26.2"), "goal_race_units": "imperial"}
+    assert post(client, **fields).status_code == 303
+    assert stored(deps, athlete).goal_race_distance_m == pytest.approx(26.2 * 1609.344)
+
+
 def test_today_counts_on_the_athletes_clock(client, athlete, deps):
     # UTC+14: for most of the UTC day, the athlete's today is UTC's tomorrow.
     set_zone(deps, athlete, "Pacific/Kiritimati")
