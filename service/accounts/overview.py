@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 import coaching
 from coaching import localtime
 from service.pipeline.history import as_run
+from service.pipeline.history import goal_race
 from service.pipeline.history import run_history
 from service.pipeline.history import superseded_file_runs
 from service.storage.models import Activity
@@ -46,6 +47,9 @@ def preview(
 ) -> coaching.Suggestion:
     """The note the latest run since ``since`` gets with ``values`` (a typical run if none)."""
     zone = athlete.effective_timezone()
+    day, distance = values.get("goal_race_date"), values.get("goal_race_distance_m")
+    assert day is None or isinstance(day, date)
+    assert distance is None or isinstance(distance, int | float)
     settings = coaching.AthleteSettings(
         units=effective_units(str(values["units"]), athlete),  # type: ignore[arg-type]
         equipment=values["equipment"],  # type: ignore[arg-type]
@@ -53,6 +57,7 @@ def preview(
         circuits_per_week=values["circuits_per_week"],  # type: ignore[arg-type]
         include_volume=bool(values["include_volume"]),
         timezone=zone,
+        goal_race=goal_race(day, distance),
     )
     latest = db.scalars(
         sa.select(Activity)

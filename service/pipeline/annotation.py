@@ -84,7 +84,10 @@ def annotate_activity(
         session.flush()
         policy = write_policy(athlete.paused, athlete.write_mode)
         if not policy.write:
-            # The run still joins the history, so the volume figures stay right.
+            # The run still joins the history, so the volume figures stay right. It
+            # prescribed no circuit: only notes written to Strava count as sessions
+            # (docs/coaching.md#progression).
+            row.circuit = False
             row.status = policy.status
             row.reason = clip(Activity.reason, policy.reason)
             session.commit()
@@ -113,6 +116,9 @@ def annotate_activity(
         row.status = ActivityStatus.ANNOTATED
         row.reason = ""
         row.written_block = block
+        # The note on Strava now prescribes the circuit or not; the next runs count their
+        # sessions from this flag (docs/coaching.md#progression).
+        row.circuit = suggestion.circuit is not None
         row.annotated_at = deps.now()
         session.commit()
         return "done", "annotated" if wrote else "already annotated (description unchanged)"
@@ -156,6 +162,7 @@ def strava_activity_row(row: Activity | None, athlete_id: int, data: ActivityDat
         utc_offset_s=data.utc_offset_s,
         distance_m=data.distance_m,
         moving_time_s=data.moving_time_s,
+        workout_type=data.workout_type,
     )
 
 
@@ -192,6 +199,7 @@ def _skip(
     """Leave a tagged activity alone, taking our block back out if it is there."""
     row.status = ActivityStatus.SKIPPED
     row.reason = f"skipped: tagged {SKIP_TAG}"
+    row.circuit = False  # our note comes out, so it prescribes nothing
     cleaned = description.merge(data.description, None, row.written_block)
     session.commit()
     if cleaned == (data.description or ""):
@@ -211,6 +219,7 @@ def _leave_non_run(
     reason: str,
 ) -> tuple[str, str]:
     row.is_run = False
+    row.circuit = False
     row.status = ActivityStatus.NOT_RUN
     row.reason = clip(Activity.reason, reason)
     cleaned = description.merge(data.description, None, row.written_block)

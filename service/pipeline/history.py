@@ -7,6 +7,7 @@ A run imported from a file stops counting once the same run arrives from Strava
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from datetime import datetime
 from datetime import timedelta
 
@@ -14,6 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import coaching
+from coaching.document import STRAVA_WORKOUT_TYPES
+from coaching.model import GoalRace
 from service.storage.models import Activity
 from service.storage.models import ActivitySource
 from service.storage.models import Athlete
@@ -31,7 +34,15 @@ def coaching_settings(athlete: Athlete) -> coaching.AthleteSettings:
         circuits_per_week=athlete.circuits_per_week,
         include_volume=athlete.include_volume is not False,
         timezone=athlete.effective_timezone(),
+        goal_race=goal_race(athlete.goal_race_date, athlete.goal_race_distance_m),
     )
+
+
+def goal_race(day: date | None, distance_m: float | None) -> GoalRace | None:
+    """The athlete's goal race (docs/coaching.md#races-and-tapers), if both halves are set."""
+    if day is None or distance_m is None or not distance_m > 0:
+        return None
+    return GoalRace(day, distance_m)
 
 
 def run_history(session: Session, athlete_id: int, until: datetime) -> list[coaching.Run]:
@@ -49,6 +60,12 @@ def run_history(session: Session, athlete_id: int, until: datetime) -> list[coac
 
 
 def as_run(row: Activity) -> coaching.Run:
+    """The row as the coaching engine reads it.
+
+    Strava's workout_type becomes its word (race, long, workout); a type Strava uses
+    for other sports is an ordinary run. ``circuit`` is what postrun prescribed with
+    the run (docs/coaching.md#progression): the sessions are counted from it.
+    """
     return coaching.Run(
         id=str(row.id),
         start=row.start,
@@ -56,6 +73,8 @@ def as_run(row: Activity) -> coaching.Run:
         moving_time_s=row.moving_time_s,
         sport_type=row.sport_type or "Run",
         utc_offset_s=row.utc_offset_s or 0,
+        workout_type=STRAVA_WORKOUT_TYPES.get(row.workout_type or 0),
+        circuit=bool(row.circuit),
     )
 
 

@@ -39,17 +39,21 @@ def activity_row(
     utc_offset_s: int,
     distance_m: float,
     moving_time_s: int,
+    workout_type: int | None = None,
 ) -> Activity:
     """``row`` (a new one if None) holding one activity's facts, each within its column.
 
-    The caller adds a new row to its session and sets what postrun did with it.
+    The caller adds a new row to its session and sets what postrun did with it. A new
+    row has prescribed no circuit (``circuit`` False) until the pipeline writes a note
+    that does; an existing row keeps its flag.
     """
     if row is None:
-        row = Activity(id=activity_id, athlete_id=athlete_id)
+        row = Activity(id=activity_id, athlete_id=athlete_id, circuit=False)
     row.name = clip(Activity.name, name)
     row.sport_type = clip(Activity.sport_type, sport_type)
     row.start = start
     row.utc_offset_s = utc_offset_s
     row.distance_m = distance_m
     row.moving_time_s = moving_time_s
+    row.workout_type = workout_type
     return row

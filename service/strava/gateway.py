@@ -29,6 +29,7 @@ from service.strava.payloads import AthleteData
 from service.strava.payloads import Tokens
 from service.strava.payloads import local_offset
 from service.strava.payloads import summary
+from service.strava.payloads import workout_type
 from service.strava.payloads import zone_name
 
 if TYPE_CHECKING:
@@ -224,6 +225,7 @@ class StravaGateway:
             trainer=bool(activity.trainer),
             utc_offset_s=local_offset(activity.utc_offset, activity.start_date_local, start),
             timezone=zone_name(activity.timezone),
+            workout_type=workout_type(activity.workout_type),
         )
 
     def update_description(self, tokens: Tokens, activity_id: int, description: str) -> None:

@@ -40,6 +40,9 @@ class ActivityData:
     # The athlete's clock at the start: seconds east of UTC, and the IANA zone if given.
     utc_offset_s: int = 0
     timezone: str | None = None
+    # Strava's workout_type as it sent it (runs: 0 default, 1 race, 2 long run, 3 workout;
+    # docs/coaching.md#races-and-tapers), or None when it sent none.
+    workout_type: int | None = None
 
 
 def summary(item: dict[str, Any]) -> ActivityData:
@@ -62,6 +65,7 @@ def summary(item: dict[str, Any]) -> ActivityData:
         trainer=bool(item.get("trainer")),
         utc_offset_s=local_offset(item.get("utc_offset"), _local_time(item), start),
         timezone=zone_name(item.get("timezone")),
+        workout_type=workout_type(item.get("workout_type")),
     )
 
 
@@ -89,6 +93,21 @@ def local_offset(utc_offset: Any, start_local: datetime | None, start: datetime)
     if seconds is None or not abs(seconds) <= localtime.MAX_OFFSET_S:
         return 0
     return round(seconds / 60) * 60
+
+
+# Strava's workout types run from 0 to 12 (runs 0-3, rides 10-12); anything else is noise.
+MAX_WORKOUT_TYPE = 99
+
+
+def workout_type(value: Any) -> int | None:
+    """Strava's ``workout_type`` as a whole number, or None when absent or not one."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not value.is_integer():
+        return None  # also NaN and infinities
+    if not 0 <= value <= MAX_WORKOUT_TYPE:
+        return None
+    return int(value)
 
 
 def zone_name(label: Any) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from datetime import time
 from typing import Any
@@ -18,6 +19,8 @@ from sqlalchemy.orm import Session
 from coaching import localtime
 from coaching.units import format_distance
 from coaching.units import format_range
+from coaching.units import unit_label
+from service.accounts import goal
 from service.accounts import overview
 from service.accounts import progress
 from service.accounts.policy import write_policy
@@ -51,11 +54,16 @@ def form_values(athlete: Athlete) -> dict[str, Any]:
         "units": athlete.units,
         "write_mode": athlete.write_mode,
         "include_volume": athlete.include_volume is not False,
+        "goal_race_date": athlete.goal_race_date,
+        "goal_race_distance_m": athlete.goal_race_distance_m,
     }
 
 
-def parse_form(form: Any) -> tuple[dict[str, Any], list[str]]:
-    """The settings form as values, with a message per field that is not valid."""
+def parse_form(form: Any, athlete: Athlete, today: date) -> tuple[dict[str, Any], list[str]]:
+    """The settings form as values, with a message per field that is not valid.
+
+    ``today`` is the athlete's own day, for the goal race's date.
+    """
     values: dict[str, Any] = {
         "paused": form.get("paused") == "on",
         "include_volume": form.get("include_volume") == "on",
@@ -72,7 +80,10 @@ def parse_form(form: Any) -> tuple[dict[str, Any], list[str]]:
     else:
         errors.append("circuits per week: choose 1, 2, 3 or 4")
         values["circuits_per_week"] = raw
-    return values, errors
+    saved = (athlete.goal_race_date, athlete.goal_race_distance_m)
+    day, metres, problems = goal.parse(form, today, athlete.effective_units(), saved)
+    values["goal_race_date"], values["goal_race_distance_m"] = day, metres
+    return values, errors + problems
 
 
 def render_settings(
@@ -119,11 +130,30 @@ def render_settings(
         weeks_shown=chart.WEEKS,
         progress=progress.progress(db, athlete, deps().settings.processing_delay_s, now),
         zone=zone,
+        goal_race=_goal_race_form(values, units, localtime.today_in(now, zone)),
         uploads=[_upload_row(result, units) for result in uploads or ()],
         upload_error=upload_error,
         max_upload=human_bytes(upload_limits().max_bytes),
     )
     return page, status
+
+
+def _goal_race_form(values: dict[str, Any], units: str, today: date) -> dict[str, Any]:
+    """What templates/_goal_race.html shows: the fields, the choices and the limits."""
+    day = values["goal_race_date"]
+    fields = goal.form_fields(day, values["goal_race_distance_m"], units)
+    shortest, longest = goal.distance_bounds(units)
+    return {
+        **fields,
+        "distances": [(value, label) for value, label, _metres in goal.DISTANCES],
+        # A saved race that has passed stays valid (goal.parse), so the browser must allow it.
+        "earliest": min(today, day or today).isoformat(),
+        "latest": goal.latest_day(today).isoformat(),
+        "shortest": shortest,
+        "longest": longest,
+        "units": units,
+        "unit": unit_label(units),
+    }
 
 
 def _history_row(row: overview.HistoryRow, units: str) -> dict[str, Any]:
@@ -170,7 +200,8 @@ def settings(db: Session, athlete: Athlete) -> Any:
 @athlete_page
 def save_settings(db: Session, athlete: Athlete) -> Any:
     """Save the form, or (the Preview button) show its note without saving."""
-    values, errors = parse_form(request.form)
+    today = localtime.today_in(deps().now(), athlete.effective_timezone())
+    values, errors = parse_form(request.form, athlete, today)
     if errors:
         return render_settings(
             db, athlete, form_values(athlete), errors=errors, unsaved=True, status=400

@@ -15,7 +15,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from service.storage.models import Activity
+from service.storage.models import Athlete
 from tests.conftest import running_stack
 
 
@@ -51,6 +54,47 @@ def run_payload(days_ago: float = 0.0, **fields):
         "description": "",
     }
     return {**base, **fields}
+
+
+def suggest_document(session, athlete_id):
+    """The athlete's stored runs and settings as a ``postrun suggest`` document.
+
+    It carries what the pipeline hands the coaching (coaching/document.py): each run's
+    workout_type and whether its note prescribed the circuit, and the goal race.
+    """
+    athlete = session.get(Athlete, athlete_id)
+    runs = session.scalars(
+        sa.select(Activity)
+        .where(Activity.athlete_id == athlete_id, Activity.is_run.is_(True))
+        .order_by(Activity.start)
+    )
+    settings = {
+        "units": athlete.effective_units(),
+        "equipment": athlete.equipment,
+        "level": athlete.level,
+        "circuits_per_week": athlete.circuits_per_week,
+        "timezone": athlete.effective_timezone(),
+    }
+    if athlete.goal_race_date is not None:
+        settings["goal_race"] = {
+            "date": athlete.goal_race_date.isoformat(),
+            "distance_m": athlete.goal_race_distance_m,
+        }
+    return {
+        "athlete": settings,
+        "runs": [
+            {
+                "id": str(row.id),
+                "start": row.start.isoformat(),
+                "distance_m": row.distance_m,
+                "moving_time_s": row.moving_time_s,
+                "sport_type": row.sport_type,
+                "workout_type": row.workout_type,
+                "circuit": row.circuit,
+            }
+            for row in runs
+        ],
+    }
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

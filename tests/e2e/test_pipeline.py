@@ -16,6 +16,7 @@ from service.storage.models import Activity
 from service.storage.models import Athlete
 from service.storage.models import Event
 from tests.e2e.conftest import run_payload
+from tests.e2e.conftest import suggest_document
 
 pytestmark = pytest.mark.e2e
 
@@ -252,25 +253,16 @@ def test_unknown_activity_and_unknown_athlete_are_ignored(stack, athlete):
 
 def test_postrun_suggest_prints_what_the_worker_wrote(stack, athlete):
     ids = []
-    for days_ago, km in ((20, 8), (16, 10), (12, 9), (9, 12), (5, 10), (2, 11), (0, 14)):
-        created = stack.upload(athlete, run_payload(days_ago=days_ago, distance=km * 1000.0))
+    runs = ((20, 8, 0), (16, 10, 0), (12, 9, 3), (9, 12, 2), (5, 10, 0), (2, 11, 0), (0, 14, 2))
+    for days_ago, km, kind in runs:
+        payload = run_payload(days_ago=days_ago, distance=km * 1000.0, workout_type=kind)
+        created = stack.upload(athlete, payload)
         ids.append(created["id"])
         stack.wait_idle()
     with db(stack) as session:
-        rows = session.scalars(sa.select(Activity).where(Activity.athlete_id == athlete))
-        document = {
-            "athlete": {"units": "metric", "equipment": "gym", "level": "auto"},
-            "runs": [
-                {
-                    "id": str(row.id),
-                    "start": row.start.isoformat(),
-                    "distance_m": row.distance_m,
-                    "moving_time_s": row.moving_time_s,
-                    "sport_type": row.sport_type,
-                }
-                for row in rows
-            ],
-        }
+        document = suggest_document(session, athlete)
+    # The sessions count from the circuits the earlier notes prescribed.
+    assert [run["circuit"] for run in document["runs"]].count(True) >= 2
 
     printed = CliRunner().invoke(suggest, ["-"], input=json.dumps(document))
 

@@ -157,6 +157,16 @@ def test_good_files_are_imported_and_a_bad_one_is_reported_by_name(deps, athlete
     assert stored[0].id == uploads.file_run_id(athlete, GPX_RUN.read_bytes())
 
 
+def test_a_file_run_prescribed_no_circuit_and_has_no_workout_type(deps, athlete):
+    """Only notes written to Strava count as sessions (docs/coaching.md#progression)."""
+    uploads.import_files(deps, athlete, [(GPX_RUN.name, GPX_RUN.read_bytes())])
+
+    (stored,) = rows(deps)
+    assert (stored.circuit, stored.workout_type) == (False, None)
+    (run,) = history(deps, stored.start)
+    assert (run.circuit, run.workout_type) == (False, None)
+
+
 def test_the_suggestion_is_the_one_the_run_would_have_received(deps, athlete):
     """The history it sees is the runs before it, as in the pipeline."""
     deps.clock = lambda: (START + timedelta(days=3)).timestamp()  # a run of this week

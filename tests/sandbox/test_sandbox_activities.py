@@ -242,3 +242,20 @@ def test_bad_control_input_is_400(control, athlete):
     )
     control.post("/sandbox/athletes", {"measurement_preference": "cubits"}, expect=400)
     control.post("/sandbox/activities", {"athlete_id": 999, "activity": {}}, expect=404)
+
+
+def test_workout_type_is_kept_from_upload_to_get_list_and_update(client, control, athlete):
+    """Strava's run types (1 race, 2 long run, 3 workout) ride in Detailed and Summary
+    activities; the real template has the key (null), so an upload may set it."""
+    race = control.activity(athlete["athlete_id"], name="10k race", workout_type=1)
+    plain = control.activity(athlete["athlete_id"], name="Easy", start_date=START - 3600)
+
+    assert race["workout_type"] == 1
+    assert plain["workout_type"] is None
+    assert client.get_activity(race["id"]).workout_type == 1
+    assert client.get_activity(plain["id"]).workout_type is None
+    listed = {a.name: a.workout_type for a in client.get_activities()}
+    assert listed == {"10k race": 1, "Easy": None}
+    # A PUT of the description leaves it as it was.
+    client.update_activity(race["id"], description="PB")
+    assert client.get_activity(race["id"]).workout_type == 1
