@@ -23,6 +23,7 @@ from service.pipeline.admin import claim_stale_events
 from service.pipeline.deps import Deps
 from service.pipeline.errors import RetryLater
 from service.pipeline.processing import defer_event
+from service.pipeline.processing import events_waiting_for_import
 from service.pipeline.processing import park_event
 from service.strava.errors import RateLimited
 from service.strava.errors import Unavailable
@@ -187,13 +188,17 @@ def backfill_athlete(self, athlete_id: int) -> int:  # type: ignore[no-untyped-d
     """Import a newly connected athlete's last eight weeks of runs (service.pipeline.backfill)."""
     deps = _deps()
     try:
-        return backfill.backfill_athlete(deps, int(athlete_id))
+        added = backfill.backfill_athlete(deps, int(athlete_id))
     except (RateLimited, Unavailable) as error:
         countdown, limit = retry_plan(deps.settings, error, self.request.retries)
         if self.request.retries >= limit:
             backfill.mark_failed(deps, int(athlete_id))
             raise
         raise self.retry(exc=error, countdown=countdown, max_retries=limit + 1) from error
+    # Runs that arrived meanwhile go on now rather than at their deferral's next check.
+    for event_id, countdown in events_waiting_for_import(deps, int(athlete_id)):
+        process_event.apply_async((event_id,), countdown=countdown)
+    return added
 
 
 @shared_task(name="postrun.ensure_subscription")

@@ -41,6 +41,7 @@ DEFERRALS = (RateLimited, RetryLater, LockBusy)
 # A run that arrives while the athlete's backfill is still going waits for it this long.
 BACKFILL_WAIT = timedelta(minutes=15)
 BACKFILL_RECHECK_S = 20.0
+WAITING_FOR_IMPORT = "waiting for the eight-week import"
 
 
 def process_event(deps: Deps, event_id: int) -> str:
@@ -147,11 +148,7 @@ def _dispatch(deps: Deps, session: Session, event: Event) -> tuple[str, str]:
     ):
         # The first note should already know the athlete's usual week: wait for the
         # eight-week import (it runs at low priority), but not for ever.
-        raise RetryLater(
-            "waiting for the eight-week import",
-            BACKFILL_RECHECK_S,
-            BACKFILL_WAIT.total_seconds(),
-        )
+        raise RetryLater(WAITING_FOR_IMPORT, BACKFILL_RECHECK_S, BACKFILL_WAIT.total_seconds())
     try:
         return annotate_activity(deps, session, athlete, event)
     except AccessRevoked:
@@ -192,3 +189,25 @@ def _confirm_deauthorization(deps: Deps, session: Session, athlete_id: int) -> t
         EventStatus.IGNORED,
         "deauthorization not confirmed: Strava still accepts the token; kept",
     )
+
+
+def events_waiting_for_import(deps: Deps, athlete_id: int) -> list[tuple[int, float]]:
+    """The athlete's events deferred until their import ends, with the seconds each must
+    still wait for its processing delay (0 once it has passed).
+
+    The backfill task hands them on the moment the import is done, so a first run
+    waits for the import itself, not for its deferral's next recheck.
+    """
+    with deps.session_factory() as session:
+        rows = session.execute(
+            sa.select(Event.id, Event.received_at)
+            .where(Event.owner_id == athlete_id, Event.status == EventStatus.PENDING)
+            .where(Event.last_error == f"{RetryLater.__name__}: {WAITING_FOR_IMPORT}")
+            .order_by(Event.id)
+        ).all()
+    now = deps.now()
+    delay = deps.settings.processing_delay_s
+    return [
+        (event_id, max(0.0, delay - (now - received_at).total_seconds()))
+        for event_id, received_at in rows
+    ]

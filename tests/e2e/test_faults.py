@@ -30,6 +30,11 @@ FAST = {
     "rate_window_s": 5,
     "task_max_retries": 10,
     "event_max_attempts": 30,
+    # Nobody edits a description in these tests. The re-read before writing happens when
+    # a read is 2 s old by the time of the write, which depends on how busy the machine
+    # is; it would make the call counts below depend on the load (tests/e2e/test_edits.py
+    # covers it).
+    "reread_after_s": 3600,
 }
 
 

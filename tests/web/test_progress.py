@@ -19,6 +19,7 @@ from service.pipeline.errors import RetryLater
 from service.pipeline.events import WebhookEvent
 from service.pipeline.intake import store_event
 from service.pipeline.processing import BACKFILL_WAIT
+from service.pipeline.processing import events_waiting_for_import
 from service.pipeline.processing import process_event
 from service.storage.models import Activity
 from service.storage.models import Athlete
@@ -187,6 +188,28 @@ def test_a_run_waits_for_a_running_backfill_but_not_for_ever(client, sandbox, co
     later = deps.clock() + BACKFILL_WAIT.total_seconds() + 1
     deps.clock = lambda: later
     assert process_event(deps, event_id) == "done: annotated"
+
+
+def test_runs_waiting_for_the_import_are_handed_on_when_it_ends(client, sandbox, control, deps):
+    """Issue 15, item 5: the wait ends with the import, not at the deferral's next check."""
+    athlete_id = connect(client, sandbox, control)
+    activity = strava_run(control, athlete_id, datetime.now(UTC) - timedelta(hours=1), "UTC")
+    received = deps.clock()
+    event = WebhookEvent("activity", activity["id"], "create", athlete_id, SUBSCRIPTION_ID, 1, {})
+    event_id, _ = store_event(deps, event, received)
+    with pytest.raises(RetryLater):
+        process_event(deps, event_id)
+    other = WebhookEvent("activity", 1, "create", athlete_id, SUBSCRIPTION_ID, 2, {})
+    store_event(deps, other, received)  # pending, but not waiting for the import
+    # Three seconds after arrival: the rest of the processing delay is still to wait.
+    deps.clock = lambda: received + 3
+
+    waiting = events_waiting_for_import(deps, athlete_id)
+
+    assert waiting == [(event_id, pytest.approx(deps.settings.processing_delay_s - 3))]
+    backfill.backfill_athlete(deps, athlete_id)
+    assert process_event(deps, event_id) == "done: annotated"
+    assert events_waiting_for_import(deps, athlete_id) == []
 
 
 # Weeks on the athlete's calendar -------------------------------------------------------------
