@@ -24,7 +24,9 @@ from service.strava.errors import StravaError
 from service.strava.http import STRAVA_ORIGIN
 from service.web import context
 from service.web.signin import athlete_page
+from service.web.signin import end_sessions
 from service.web.signin import sign_in
+from service.web.signin import sign_out
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +113,7 @@ def render_missing_scope(missing: list[str]) -> Response:
 
 @bp.post("/signout")
 def signout() -> Response:
-    session.clear()
+    sign_out()
     return redirect(url_for("pages.index"), code=303)
 
 
@@ -120,7 +122,7 @@ def signout() -> Response:
 def disconnect(db: Session, athlete: Athlete) -> Response:
     """Revoke postrun's access on Strava and delete every row held about the athlete."""
     athlete_id = athlete.id
-    db.rollback()  # the rows go in the next call's own session
+    end_sessions(db, athlete_id)  # every cookie dies first, whatever the deletion does
     revoked = disconnect_athlete(context.deps(), athlete_id)
     session.clear()
     session["disconnected"] = "revoked" if revoked else "local"
