@@ -91,6 +91,8 @@ class Settings:
     # Strava's default read window): a flood of forged events for one athlete cannot
     # spend everyone's budget. 0: the default.
     athlete_calls_per_window: int = 30
+    # When set, GET /metrics answers only a request with "Authorization: Bearer <this>".
+    metrics_token: str | None = dataclasses.field(default=None, repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -143,6 +145,7 @@ ENV_NAMES = {
     "upload_request_max_mb": "POSTRUN_UPLOAD_REQUEST_MAX_MB",
     "proxy_hops": "POSTRUN_PROXY_HOPS",
     "athlete_calls_per_window": "POSTRUN_ATHLETE_CALLS_PER_WINDOW",
+    "metrics_token": "POSTRUN_METRICS_TOKEN",
 }
 # Sizes, counts and periods where 0 means "the default" (a 0 s window or a 0-byte limit
 # would only break things). The processing delay and the re-read age may truly be 0.

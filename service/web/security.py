@@ -5,7 +5,8 @@
 - The session cookie is HttpOnly and SameSite=Lax, and Secure whenever the request
   did not come to localhost, decided per request (behind a TLS proxy the Host is
   the public name, so the cookie is Secure there).
-- Pages load nothing from elsewhere and may not be framed.
+- Pages load nothing from elsewhere and may not be framed; no answer may be
+  content-sniffed (``nosniff`` on every response).
 """
 
 from __future__ import annotations
@@ -78,11 +79,12 @@ def init_app(app: Flask, exempt: Iterable[Blueprint] = ()) -> None:
 
     @app.after_request
     def headers(response: Response) -> Response:
+        # No browser may guess a type for any answer (a text body, JSON, the metrics).
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
         if response.mimetype == "text/html":
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
             response.headers.setdefault("X-Frame-Options", "DENY")
             response.headers.setdefault("Referrer-Policy", "same-origin")
-            response.headers.setdefault("X-Content-Type-Options", "nosniff")
             # Pages show an athlete's own data: never from a shared cache.
             response.headers.setdefault("Cache-Control", "no-store")
         return response
