@@ -57,8 +57,8 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fla
         raise ConfigError("POSTRUN_TOKEN_KEY must be set: it encrypts Strava tokens at rest")
     app = Flask(__name__, template_folder=templates_dir())
     if settings.proxy_hops:
-        # The webhook limits refused requests per client address, and the cookie's
-        # Secure flag follows the scheme: both must see the client, not the proxy.
+        # The webhook limits refused requests per client address: it must see the
+        # client, not the proxy.
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.config.from_mapping(
@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fla
     # The account blueprint carries the settings page's routes too (service.web.settings).
     app.register_blueprint(account.bp)
     app.register_blueprint(uploads.bp)
-    security.init_app(app, exempt=[webhook.bp])
+    security.init_app(app, settings, exempt=[webhook.bp])
     # The CLI's serve, worker and beat ask for logs (JSON unless told otherwise);
     # an app built by tests or other code leaves logging as it found it.
     if os.environ.get("POSTRUN_LOG_FORMAT"):
