@@ -98,6 +98,7 @@ def app(app_settings):
     application.config["TESTING"] = True
     yield application
     application.extensions["postrun.engine"].dispose()
+    application.extensions["postrun.upload_reader"].close()  # its child processes
 
 
 @pytest.fixture

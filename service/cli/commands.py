@@ -51,6 +51,12 @@ def serve(bind: str, workers: int | None, no_migrate: bool) -> None:
             bind,
             "--workers",
             str(workers),
+            # Threaded workers: an upload or a slow client holds one thread, and the
+            # webhook answers on the others (docs/sources.md#why-gunicorn-runs-threaded-workers).
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(settings.web_threads),
             "--access-logfile",
             "-",
             # The path without its query string and no Referer: the OAuth callback's

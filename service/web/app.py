@@ -31,6 +31,7 @@ from service.strava.locks import redis_lock
 from service.web import account
 from service.web import pages
 from service.web import security
+from service.web import throttle
 from service.web import uploads
 from service.web import webhook
 from service.web.celery_app import celery_config
@@ -109,6 +110,11 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fla
     app.register_blueprint(account.bp)
     app.register_blueprint(uploads.bp)
     security.init_app(app, settings, exempt=[webhook.bp])
+    throttle.init_app(
+        app,
+        settings.uploads_per_process,
+        max_body_bytes=settings.upload_request_max_mb * 1024 * 1024 + uploads.MULTIPART_OVERHEAD,
+    )
     # The CLI's serve, worker and beat ask for logs (JSON unless told otherwise);
     # an app built by tests or other code leaves logging as it found it.
     if os.environ.get("POSTRUN_LOG_FORMAT"):
