@@ -23,6 +23,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench.hostile import hostile_figures
 from bench.load import Result
 from bench.load import drive
 from bench.load import drive_wrk
@@ -209,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
             end_to_end(stack, athlete, seconds=duration)
             call_costs(stack, athlete, count=10 if args.quick else 40)
             backfill_cost(stack, count=450)
+            hostile_figures(stack, athlete, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0
