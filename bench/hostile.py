@@ -226,8 +226,8 @@ def webhook_during_uploads(stack: Stack, workdir: Path) -> None:
             sent = time.monotonic()
             try:
                 url, event = f"{stack.web_url}/webhooks/strava", delete_event(sub, 9 * 10**6 + n)
-                # A connection per event, as a kept-alive one may meet gunicorn's
-                # keep-alive timeout while this process is slow to send.
+                # A connection per event: a kept-alive one can meet gunicorn's
+                # keep-alive timeout just as this process sends on it, and be reset.
                 close = {"Connection": "close"}
                 hook.post(url, json=event, timeout=10, headers=close).raise_for_status()
             except requests.RequestException:

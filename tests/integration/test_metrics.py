@@ -25,36 +25,27 @@ def series(text: str, family: str) -> int:
     return sum(1 for name in SERIES.findall(text) if name == family)
 
 
+def event(key, object_type, aspect_type, status):
+    return Event(
+        dedupe_key=key,
+        subscription_id=1,
+        object_type=object_type,
+        object_id=1,
+        aspect_type=aspect_type,
+        owner_id=1,
+        event_time=1,
+        updates={},
+        status=status,
+    )
+
+
 def store_odd_rows(deps):
     """Rows the door would refuse today, as an older release or a bug could leave them."""
     with deps.session_factory() as session:
         for n in range(ODD):
-            session.add(
-                Event(
-                    dedupe_key=f"odd-{n}",
-                    subscription_id=1,
-                    object_type=f"thing{n}",
-                    object_id=n + 1,
-                    aspect_type=f"aspect{n}",
-                    owner_id=1,
-                    event_time=1,
-                    updates={},
-                    status=f"status{n}" if n % 2 else "done",
-                )
-            )
-        session.add(
-            Event(
-                dedupe_key="real",
-                subscription_id=1,
-                object_type="activity",
-                object_id=1,
-                aspect_type="create",
-                owner_id=1,
-                event_time=1,
-                updates={},
-                status="done",
-            )
-        )
+            status = f"status{n}" if n % 2 else "done"
+            session.add(event(f"odd-{n}", f"thing{n}", f"aspect{n}", status))
+        session.add(event("real", "activity", "create", "done"))
         session.commit()
 
 
