@@ -41,7 +41,8 @@ def test_files_are_parsed_in_a_niced_child_process(app, client, deps, athlete): 
 
     assert reader.pool is not None  # the page's file went through the child
     assert reader(n := "run.gpx", data := run_gpx(), Limits()) == read_activity(n, data)
-    assert reader.pool.submit(os.getpriority, os.PRIO_PROCESS, 0).result() >= os.nice(0) + 10
+    niceness = reader.pool.submit(os.getpriority, os.PRIO_PROCESS, 0).result()
+    assert niceness >= min(19, os.nice(0) + 10)
 
 
 def test_a_child_that_dies_is_a_file_error_and_the_next_upload_works():
