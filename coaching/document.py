@@ -148,7 +148,10 @@ def _start(field: str, value: Any, zone: str) -> tuple[datetime, int]:
     offset = moment.utcoffset()
     if offset is not None and abs(offset.total_seconds()) > localtime.MAX_OFFSET_S:
         raise _fail(field, "has a UTC offset beyond 18 hours")
-    utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    try:
+        utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 shifted by its offset leaves datetime's range
+        raise _fail(field, f"must be between {EARLIEST.isoformat()} and 2099-12-31") from None
     _in_range(field, utc.date())
     return utc, localtime.implied_offset(moment, zone)
 
@@ -164,7 +167,8 @@ def parse_run(raw: Any, index: int, zone: str = localtime.UTC_NAME) -> Run:
     if isinstance(run_id, bool) or not isinstance(run_id, str | int) or str(run_id).strip() == "":
         raise _fail(f"{where}.id", "must be a non-empty string or a whole number")
     sport_type = raw.get("sport_type", "Run")
-    if sport_type not in RUN_SPORT_TYPES:
+    # A list or an object is unhashable: checked as a string first, never looked up.
+    if not isinstance(sport_type, str) or sport_type not in RUN_SPORT_TYPES:
         raise _fail(f"{where}.sport_type", f"must be one of {', '.join(sorted(RUN_SPORT_TYPES))}")
     start, offset = _start(f"{where}.start", raw["start"], zone)
     circuit = raw.get("circuit", False)

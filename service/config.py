@@ -85,6 +85,10 @@ class Settings:
     # GPX/FIT uploads on the settings page: largest file, and largest request, in MB.
     upload_max_mb: int = 25
     upload_request_max_mb: int = 25
+    # Uploads one web process reads at a time; one more gets "busy, try again" (503).
+    uploads_per_process: int = 1
+    # Threads per gunicorn worker (`postrun serve`): a slow client holds one of them.
+    web_threads: int = 8
     # Reverse proxies in front of the web app that set X-Forwarded-For/-Proto/-Host
     # (one for the usual HTTPS proxy). 0: trust no such header, use the peer address.
     proxy_hops: int = 0
@@ -92,6 +96,8 @@ class Settings:
     # Strava's default read window): a flood of forged events for one athlete cannot
     # spend everyone's budget. 0: the default.
     athlete_calls_per_window: int = 30
+    # When set, GET /metrics answers only a request with "Authorization: Bearer <this>".
+    metrics_token: str | None = dataclasses.field(default=None, repr=False)
     # Where the default SQLite file lives. Empty: the user's data folder
     # ($XDG_DATA_HOME/postrun, else ~/.local/share/postrun); see default_data_dir().
     data_dir: str | None = None
@@ -150,9 +156,12 @@ ENV_NAMES = {
     "worker_nice": "POSTRUN_WORKER_NICE",
     "upload_max_mb": "POSTRUN_UPLOAD_MAX_MB",
     "upload_request_max_mb": "POSTRUN_UPLOAD_REQUEST_MAX_MB",
+    "uploads_per_process": "POSTRUN_UPLOADS_PER_PROCESS",
+    "web_threads": "POSTRUN_WEB_THREADS",
     "proxy_hops": "POSTRUN_PROXY_HOPS",
     "athlete_calls_per_window": "POSTRUN_ATHLETE_CALLS_PER_WINDOW",
     "data_dir": "POSTRUN_DATA_DIR",
+    "metrics_token": "POSTRUN_METRICS_TOKEN",
 }
 # Sizes, counts and periods where 0 means "the default" (a 0 s window or a 0-byte limit
 # would only break things). The processing delay and the re-read age may truly be 0.
@@ -167,6 +176,8 @@ ZERO_IS_DEFAULT = frozenset(
         "rate_window_s",
         "upload_max_mb",
         "upload_request_max_mb",
+        "uploads_per_process",
+        "web_threads",
         "athlete_calls_per_window",
     }
 )
@@ -217,7 +228,8 @@ def sqlite_path(database_url: str) -> Path | None:
 
 def default_web_workers() -> int:
     """gunicorn processes for `postrun serve`: two per CPU core (gunicorn's own advice is
-    2 x cores + 1). A sync worker sits idle while its one Redis round trip is in
-    flight; with two per core the webhook keeps the CPU busy instead of leaving it to
-    the worker (docs/sources.md#why-gunicorn-runs-two-workers-per-core)."""
+    2 x cores + 1), each with POSTRUN_WEB_THREADS threads. A process sits idle while a
+    Redis round trip is in flight; with two per core the webhook keeps the CPU busy
+    instead of leaving it to the worker
+    (docs/sources.md#why-gunicorn-runs-two-workers-per-core)."""
     return max(2, 2 * (os.cpu_count() or 1))

@@ -83,6 +83,9 @@ def app_settings(database_url):
         strava_verify_token=VERIFY_TOKEN,
         strava_subscription_id=SUBSCRIPTION_ID,
         token_key=TOKEN_KEY,
+        # As in production, the OAuth redirect_uri comes from the public URL (the Flask
+        # test client's requests go to http://localhost).
+        public_url="http://localhost",
         # The per-athlete share lives in Redis, which these settings have none of; it is
         # tested on a real Redis (tests/integration/test_budget.py).
         athlete_calls_per_window=0,
@@ -95,6 +98,7 @@ def app(app_settings):
     application.config["TESTING"] = True
     yield application
     application.extensions["postrun.engine"].dispose()
+    application.extensions["postrun.upload_reader"].close()  # its child processes
 
 
 @pytest.fixture

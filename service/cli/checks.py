@@ -36,8 +36,13 @@ REQUIRED = {
     "STRAVA_CLIENT_ID": f"your Strava app's Client ID, from {STRAVA_APP}",
     "STRAVA_CLIENT_SECRET": f"your Strava app's Client Secret, from {STRAVA_APP}",
     "STRAVA_VERIFY_TOKEN": f"any random string you pick; make one with {MAKE_TOKEN}",
+    # The OAuth redirect and the webhook's callback are built from it, never from a
+    # request's Host header (docs/operations.md#reverse-proxy-and-https).
+    "POSTRUN_PUBLIC_URL": "the https origin athletes and Strava reach, e.g. https://postrun.example.org",
 }
-STRAVA = frozenset({"STRAVA_CLIENT_ID", "STRAVA_CLIENT_SECRET", "STRAVA_VERIFY_TOKEN"})
+STRAVA = frozenset(
+    {"STRAVA_CLIENT_ID", "STRAVA_CLIENT_SECRET", "STRAVA_VERIFY_TOKEN", "POSTRUN_PUBLIC_URL"}
+)
 # The embedded default (`postrun demo`, the test stack) brings its own of these.
 EMBEDDED_PROVIDES = frozenset(REQUIRED) - {"POSTRUN_TOKEN_KEY"}
 

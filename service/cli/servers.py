@@ -25,13 +25,14 @@ ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s'
 @click.option(
     "--threads",
     type=click.IntRange(min=1),
-    default=1,
-    show_default=True,
-    help="threads per worker (more than 1 runs gunicorn's gthread workers)",
+    default=None,
+    help="threads per gunicorn worker  [default: POSTRUN_WEB_THREADS, 8]",
 )
 @click.option("--preload", is_flag=True, help="load the app once, before the workers fork")
 @click.option("--no-migrate", is_flag=True, help="skip the schema upgrade before starting")
-def serve(bind: str, workers: int | None, threads: int, preload: bool, no_migrate: bool) -> None:
+def serve(
+    bind: str, workers: int | None, threads: int | None, preload: bool, no_migrate: bool
+) -> None:
     """Serve the web app and webhook with gunicorn (settings from the environment)."""
     settings = checked_settings()
     workers = workers or default_web_workers()
@@ -45,8 +46,12 @@ def serve(bind: str, workers: int | None, threads: int, preload: bool, no_migrat
             bind,
             "--workers",
             str(workers),
+            # Threaded workers: an upload or a slow client holds one thread, and the
+            # webhook answers on the others (docs/sources.md#why-gunicorn-runs-threaded-workers).
+            "--worker-class",
+            "gthread",
             "--threads",
-            str(threads),
+            str(threads or settings.web_threads),
             *(["--preload"] if preload else []),
             "--access-logfile",
             "-",

@@ -11,6 +11,22 @@ from coaching.document import InputError
 from coaching.document import suggest_from_document
 
 
+class NotJson(ValueError):
+    """The text is not a JSON document ``postrun suggest`` can read."""
+
+
+def _decode(text: str) -> object:
+    """``json.loads``, with its two non-syntax failures turned into one line each."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise NotJson(f"{error.msg} at line {error.lineno} column {error.colno}") from None
+    except RecursionError:  # [[[[... nested deeper than the interpreter's stack
+        raise NotJson("nested too deeply") from None
+    except ValueError:  # an integer over Python's 4,300-digit conversion limit
+        raise NotJson("a number has too many digits") from None
+
+
 def _read(source: str) -> str:
     # click.open_file reads stdin for "-" (and leaves it open).
     with click.open_file(source, "rb") as handle:
@@ -38,14 +54,14 @@ def suggest(source: str, as_json: bool) -> None:
     coaching/document.py. Bad input prints one line and exits with status 2.
     """
     try:
-        doc = json.loads(_read(source))
+        doc = _decode(_read(source))
         suggestion = suggest_from_document(doc)
     except OSError as error:
         _fail(f"cannot read {source}: {error.strerror or error}")
     except UnicodeDecodeError:
         _fail(f"cannot read {source}: not UTF-8 text")
-    except json.JSONDecodeError as error:
-        _fail(f"not JSON: {error.msg} at line {error.lineno} column {error.colno}")
+    except NotJson as error:
+        _fail(f"not JSON: {error}")
     except InputError as error:
         _fail(str(error))
     else:

@@ -34,6 +34,7 @@ import enum
 import hashlib
 import logging
 import posixpath
+from collections.abc import Callable
 from collections.abc import Iterable
 from datetime import UTC
 from datetime import datetime
@@ -133,6 +134,7 @@ def import_files(
     athlete_id: int,
     files: Iterable[tuple[str, bytes | FileError]],
     limits: Limits | None = None,
+    read: Callable[[str, bytes, Limits], FileResult] | None = None,
 ) -> list[ImportResult]:
     """Read each file and import the runs into the athlete's history, in the order given.
 
@@ -140,8 +142,11 @@ def import_files(
     An item whose data is a ``FileError`` (the caller could not read it, e.g. too
     large) is reported as that error. Files past ``max_request_bytes`` in all are
     reported as skipped. Raises ``UnknownAthlete`` before reading anything.
+    ``read`` parses one file, ``read_activity`` unless given (the web app parses
+    in a child process: ``service.web.throttle``).
     """
     limits = limits or Limits()
+    read = read or read_activity
     with deps.session_factory() as session:
         if session.get(Athlete, athlete_id) is None:
             raise UnknownAthlete(athlete_id)
@@ -154,7 +159,7 @@ def import_files(
                 raise data
             if len(data) <= limits.max_bytes:  # a larger one is refused by the reader
                 budget.charge(len(data))
-            found = read_activity(shown, data, limits)
+            found = read(shown, data, limits)
             results.append(_import_one(deps, athlete_id, shown, data, found))
         except FileError as error:
             results.append(ImportResult(shown, ERROR, error=str(error)))

@@ -4,10 +4,17 @@ Counting inside each process would need prometheus-client's multiprocess mode
 across gunicorn and Celery workers; reading the shared state at scrape time gives
 the same figures with nothing to keep in step. Counts that no table holds
 (Strava calls, deferrals) are kept as Redis hashes by ``Counters``.
+
+Every label comes from a fixed set below, and anything else is counted as
+"other": a stored value (an event's type, from an older release or a bug) must
+not become a series of its own, or the scrape grows with whatever was sent
+(issue #13, item 8; the door: docs/sources.md#the-webhooks-door).
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from collections.abc import Iterator
 
 import redis
@@ -20,11 +27,45 @@ from prometheus_client.registry import CollectorRegistry
 
 from service.storage.counters import Counters
 from service.storage.models import Activity
+from service.storage.models import ActivityStatus
 from service.storage.models import Athlete
 from service.storage.models import Event
+from service.storage.models import EventStatus
+from service.strava.budget import DEFAULT_LIMITS
 from service.strava.budget import RateBudget
 
 QUEUES = ("postrun", "postrun-low")
+OTHER = "other"
+# The only values each label may take; anything else is reported as OTHER.
+LABELS: dict[str, frozenset[str]] = {
+    "object_type": frozenset({"activity", "athlete"}),
+    "aspect_type": frozenset({"create", "update", "delete"}),
+    "event_status": frozenset(EventStatus),
+    "activity_status": frozenset(ActivityStatus),
+    # StravaGateway._count(): ok, the two deferrals, and its errors' class names.
+    "strava_outcome": frozenset(
+        {"ok", "rate_limited", "budget_deferred", "athlete_deferred"}
+        | {"notfound", "accessrevoked", "unavailable", "stravaerror"}
+    ),
+    "task_outcome": frozenset({"failed", "deferred"}),
+    "window": frozenset(
+        f"{kind} {span}" for kind in DEFAULT_LIMITS for span in ("15-minute", "daily")
+    ),
+}
+
+
+def label(kind: str, value: object) -> str:
+    """``value`` if it is one of the ``kind`` label's known values, else "other"."""
+    text = str(value)
+    return text if text in LABELS[kind] else OTHER
+
+
+def tally(rows: Iterable[tuple[tuple[str, ...], int]]) -> dict[tuple[str, ...], int]:
+    """Add up counts whose labels collapsed onto the same series."""
+    totals: Counter[tuple[str, ...]] = Counter()
+    for labels, count in rows:
+        totals[labels] += count
+    return dict(totals)
 
 
 class PostrunCollector(Collector):
@@ -50,16 +91,30 @@ class PostrunCollector(Collector):
             "postrun_athletes", "Connected athletes", labels=["needs_reauth"]
         )
         with self.session_factory() as session:
-            for object_type, aspect, status, count in session.execute(
+            event_rows = session.execute(
                 sa.select(
                     Event.object_type, Event.aspect_type, Event.status, sa.func.count()
                 ).group_by(Event.object_type, Event.aspect_type, Event.status)
-            ):
-                events.add_metric([object_type, aspect, status], count)
-            for status, count in session.execute(
+            )
+            for labels, count in tally(
+                (
+                    (
+                        label("object_type", object_type),
+                        label("aspect_type", aspect),
+                        label("event_status", status),
+                    ),
+                    count,
+                )
+                for object_type, aspect, status, count in event_rows
+            ).items():
+                events.add_metric(list(labels), count)
+            activity_rows = session.execute(
                 sa.select(Activity.status, sa.func.count()).group_by(Activity.status)
-            ):
-                activities.add_metric([status], count)
+            )
+            for labels, count in tally(
+                ((label("activity_status", status),), count) for status, count in activity_rows
+            ).items():
+                activities.add_metric(list(labels), count)
             for needs_reauth, count in session.execute(
                 sa.select(Athlete.needs_reauth, sa.func.count()).group_by(Athlete.needs_reauth)
             ):
@@ -83,12 +138,14 @@ class PostrunCollector(Collector):
             "postrun_strava_calls", "Strava API calls, by outcome", labels=["outcome"]
         )
         tasks = CounterMetricFamily("postrun_tasks", "Task outcomes", labels=["outcome"])
-        for name, value in sorted(counts.items()):
-            family, _, label = name.partition(":")
-            if family == "strava":
-                calls.add_metric([label], value)
-            elif family == "task":
-                tasks.add_metric([label], value)
+        families = {"strava": ("strava_outcome", calls), "task": ("task_outcome", tasks)}
+        rows: list[tuple[tuple[str, ...], int]] = []
+        for name, value in counts.items():
+            family, _, outcome = name.partition(":")
+            if family in families:
+                rows.append(((family, label(families[family][0], outcome)), value))
+        for (family, outcome), value in sorted(tally(rows).items()):
+            families[family][1].add_metric([outcome], value)
         yield calls
         yield tasks
         used = GaugeMetricFamily(
@@ -100,6 +157,7 @@ class PostrunCollector(Collector):
             labels=["window"],
         )
         for window, (count, limit) in usage.items():
+            window = label("window", window)
             used.add_metric([window], count)
             left.add_metric([window], max(0, limit - count))
         yield used

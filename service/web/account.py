@@ -25,18 +25,25 @@ from service.strava.errors import StravaError
 from service.strava.http import STRAVA_ORIGIN
 from service.web import context
 from service.web.signin import athlete_page
+from service.web.signin import end_sessions
 from service.web.signin import sign_in
+from service.web.signin import sign_out
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("account", __name__)
 
 
-def _redirect_uri() -> str:
-    public = context.deps().settings.public_url
-    if public:
-        return public + url_for("account.callback")
-    return url_for("account.callback", _external=True)
+def _redirect_uri() -> str | None:
+    """Where Strava sends the athlete back: from POSTRUN_PUBLIC_URL, never from the Host
+    header a client chose (issue #13, item 11). Only the embedded default, on this
+    machine with its ports chosen at start, builds it from the request."""
+    settings = context.deps().settings
+    if settings.public_url:
+        return settings.public_url + url_for("account.callback")
+    if settings.embedded:
+        return url_for("account.callback", _external=True)
+    return None
 
 
 def _problem(title: str, message: str, status: int, reconnect: bool = True) -> Response:
@@ -51,9 +58,19 @@ def _problem(title: str, message: str, status: int, reconnect: bool = True) -> R
 def connect() -> Response:
     """Send the browser to Strava's consent page, with a state bound to this session."""
     deps = context.deps()
+    redirect_uri = _redirect_uri()
+    if redirect_uri is None:
+        log.error("connecting needs POSTRUN_PUBLIC_URL (docs/operations.md#configuration)")
+        return _problem(
+            "Connecting is not set up",
+            "This postrun does not know its public address yet (POSTRUN_PUBLIC_URL), "
+            "so Strava could not send you back. Please tell whoever runs it.",
+            500,
+            reconnect=False,
+        )
     state = secrets.token_urlsafe(32)
     session["oauth_state"] = state
-    url = deps.strava.authorization_url(_redirect_uri(), state)
+    url = deps.strava.authorization_url(redirect_uri, state)
     base = deps.settings.strava_base_url
     if base and url.startswith(STRAVA_ORIGIN):  # the sandbox stands in for strava.com
         url = base.rstrip("/") + url[len(STRAVA_ORIGIN) :]
@@ -84,12 +101,22 @@ def callback() -> Response:
         return _problem("Not connected", "Strava sent no authorization code.", 400)
     deps = context.deps()
     try:
-        athlete_id = connect_athlete(deps, code, request.args.get("scope"))
+        # Strava always sends the granted scopes back; a callback without them (a
+        # stripped query) is checked as granting none, so nothing is stored.
+        athlete_id = connect_athlete(deps, code, request.args.get("scope", ""))
     except MissingScope as missing:
         return render_missing_scope(missing.missing)
     except (StravaError, requests.RequestException) as error:
         # The type only: an error text may quote the request, and the request held the code.
-        log.warning("Strava code exchange failed: %s", type(error).__name__)
+        status = _status(error)
+        log.warning("Strava code exchange failed: %s %s", type(error).__name__, status or "")
+        if status == 400:  # a code used already (a replayed callback), expired or unknown
+            return _problem(
+                "That sign-in link was used already",
+                "Strava's sign-in links work once and only for a few minutes. "
+                "Connect again to sign in.",
+                400,
+            )
         return _problem(
             "Strava did not answer as expected",
             "The connection could not be completed. Please try again in a minute.",
@@ -102,6 +129,12 @@ def callback() -> Response:
     return redirect(url_for("account.settings"), code=303)
 
 
+def _status(error: Exception) -> int | None:
+    """The HTTP status of a failed Strava call, if it got an answer."""
+    # A 4xx other than 401 and 429 reaches here as stravalib's own HTTPError.
+    return getattr(getattr(error, "response", None), "status_code", None)
+
+
 def render_missing_scope(missing: list[str]) -> Response:
     response = Response(
         render_template("missing_scope.html", missing=missing), status=403, mimetype="text/html"
@@ -112,7 +145,7 @@ def render_missing_scope(missing: list[str]) -> Response:
 
 @bp.post("/signout")
 def signout() -> Response:
-    session.clear()
+    sign_out()
     return redirect(url_for("pages.index"), code=303)
 
 
@@ -134,7 +167,7 @@ def disconnect(db: Session, athlete: Athlete) -> Any:
     if request.form.get(CONFIRM_FIELD) != CONFIRM_VALUE:
         return render_template("disconnect.html", athlete=athlete, unticked=True), 400
     athlete_id = athlete.id
-    db.rollback()  # the rows go in the next call's own session
+    end_sessions(db, athlete_id)  # every cookie dies first, whatever the deletion does
     revoked = disconnect_athlete(context.deps(), athlete_id)
     session.clear()
     session["disconnected"] = "revoked" if revoked else "local"

@@ -32,6 +32,7 @@ from service.web import account
 from service.web import errors
 from service.web import pages
 from service.web import security
+from service.web import throttle
 from service.web import uploads
 from service.web import webhook
 from service.web.celery_app import celery_init_app
@@ -58,8 +59,8 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fla
         raise ConfigError("POSTRUN_TOKEN_KEY must be set: it encrypts Strava tokens at rest")
     app = Flask(__name__, template_folder=templates_dir())
     if settings.proxy_hops:
-        # The webhook limits refused requests per client address, and the cookie's
-        # Secure flag follows the scheme: both must see the client, not the proxy.
+        # The webhook limits refused requests per client address: it must see the
+        # client, not the proxy.
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     app.config.from_mapping(
@@ -109,7 +110,12 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fla
     # The account blueprint carries the settings page's routes too (service.web.settings).
     app.register_blueprint(account.bp)
     app.register_blueprint(uploads.bp)
-    security.init_app(app, exempt=[webhook.bp])
+    security.init_app(app, settings, exempt=[webhook.bp])
+    throttle.init_app(
+        app,
+        settings.uploads_per_process,
+        max_body_bytes=settings.upload_request_max_mb * 1024 * 1024 + uploads.MULTIPART_OVERHEAD,
+    )
     errors.init_app(app)
     # The CLI's serve, worker and beat ask for logs (JSON unless told otherwise);
     # an app built by tests or other code leaves logging as it found it.

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
+
 import sqlalchemy as sa
 from flask import Blueprint
 from flask import current_app
 from flask import render_template
+from flask import request
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from service.ops.metrics import render
@@ -36,10 +39,21 @@ def ping() -> tuple[str, int, dict[str, str]]:
     return "ok", 200, {"Content-Type": "text/plain"}
 
 
+def metrics_allowed(token: str | None, authorization: str) -> bool:
+    """Whether a scrape may read /metrics: always without a token, else with its bearer."""
+    if not token:
+        return True
+    # Compared in constant time, so the answer's timing tells nothing about the token.
+    return hmac.compare_digest(authorization.encode(), f"Bearer {token}".encode())
+
+
 @bp.get("/metrics")
 def metrics() -> tuple[bytes, int, dict[str, str]]:
-    """Prometheus text format. Keep it off the public internet (compose binds loopback)."""
+    """Prometheus text format. Keep it off the public internet (compose binds loopback),
+    or set POSTRUN_METRICS_TOKEN (docs/operations.md#health-checks-metrics-and-logs)."""
     deps = current_app.extensions["postrun"]
+    if not metrics_allowed(deps.settings.metrics_token, request.headers.get("Authorization", "")):
+        return b"unauthorized\n", 401, {"Content-Type": "text/plain", "WWW-Authenticate": "Bearer"}
     body = render(deps.session_factory, current_app.extensions["postrun.redis"], deps.strava.budget)
     return body, 200, {"Content-Type": CONTENT_TYPE_LATEST}
 

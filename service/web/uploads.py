@@ -8,7 +8,9 @@ check runs here, after the bound is set, instead of in the app-wide hook that
 would parse the body first.
 
 Limits come from ``app.config["POSTRUN_UPLOAD_LIMITS"]`` (a ``Limits``), 25 MB per
-file and per request by default.
+file and per request by default. The body is read and parsed only inside one of
+the process's upload slots (``service.web.throttle``); without a free slot the
+page says to try again in a minute (503).
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ from service.web.settings import render_settings
 from service.web.signin import athlete_page
 from service.web.signin import sign_in_first
 from service.web.signin import signed_in
+from service.web.throttle import BUSY
+from service.web.throttle import Busy
+from service.web.throttle import child_reader
+from service.web.throttle import upload_slot
 
 bp = Blueprint("uploads", __name__)
 
@@ -85,18 +91,32 @@ def upload(db: Session, athlete: Athlete) -> Any:
     db.rollback()  # no transaction stays open while the body arrives
     request.max_content_length = limits.max_request_bytes + MULTIPART_OVERHEAD
     request.max_form_parts = MAX_PARTS
-    csrf.protect()
-    chosen = [f for f in request.files.getlist(FIELD) if f.filename]
-    if not chosen:
-        return _page(db, athlete, error=NO_FILES, status=400)
     try:
-        results = import_files(deps(), athlete_id, _files(chosen, limits), limits)
+        with upload_slot():
+            csrf.protect()
+            chosen = [f for f in request.files.getlist(FIELD) if f.filename]
+            if not chosen:
+                return _page(db, athlete, error=NO_FILES, status=400)
+            files = _files(chosen, limits)
+            results = import_files(deps(), athlete_id, files, limits, read=child_reader())
+    except Busy:
+        _discard_body()
+        return _page(db, athlete, error=BUSY, status=503)
     except UnknownAthlete:
         return sign_in_first()
     db.rollback()  # the page shows the runs the import committed
     if signed_in(db) is None:
         return sign_in_first()
     return _page(db, athlete, results=results)
+
+
+def _discard_body() -> None:
+    """Read the refused body to its end without keeping it, so the browser gets the page
+    rather than a reset connection. Bounded as it is: by the request's size limit, and
+    by the socket's read timeout (service.web.throttle)."""
+    stream = request.stream
+    while stream.read(64 * 1024):
+        pass
 
 
 @bp.errorhandler(RequestEntityTooLarge)

@@ -153,3 +153,34 @@ def test_importing_the_command_pulls_in_no_framework():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _one_run(**fields):
+    run = {"id": "x", "start": "2026-01-01T07:00:00Z", "distance_m": 5000, "moving_time_s": 1500}
+    return json.dumps({"runs": [{**run, **fields}]})
+
+
+@pytest.mark.parametrize(
+    ("stdin", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "error: not JSON: nested too deeply"),
+        (
+            _one_run().replace('"distance_m": 5000', '"distance_m": ' + "9" * 5000),
+            "error: not JSON: a number has too many digits",
+        ),
+        (_one_run(sport_type=[]), "error: runs[0].sport_type: must be one of"),
+        (_one_run(sport_type={}), "error: runs[0].sport_type: must be one of"),
+        (_one_run(start="0001-01-01T00:30:00+01:00"), "error: runs[0].start: must be between"),
+        (_one_run(start="9999-12-31T23:30:00-01:00"), "error: runs[0].start: must be between"),
+    ],
+    ids=["deep", "digits", "list-sport", "dict-sport", "year-1", "year-9999"],
+)
+def test_hostile_input_is_one_line_and_status_2_without_a_traceback(stdin, message):
+    """Issue #13, item 12: each of these printed a traceback and exited with 1."""
+    result = invoke([], stdin)
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(message)
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr

@@ -18,7 +18,7 @@ from service.config import default_data_dir
 from service.local.processes import postrun_command
 
 BASE = ("SECRET_KEY", "POSTRUN_TOKEN_KEY")
-STRAVA = ("STRAVA_CLIENT_ID", "STRAVA_CLIENT_SECRET", "STRAVA_VERIFY_TOKEN")
+STRAVA = ("STRAVA_CLIENT_ID", "STRAVA_CLIENT_SECRET", "STRAVA_VERIFY_TOKEN", "POSTRUN_PUBLIC_URL")
 # Each command, and whether it talks to Strava (and so needs the app's credentials).
 COMMANDS = (
     (["serve"], True),
