@@ -120,7 +120,7 @@ def test_a_thousand_events_with_duplicates_and_reordering(stack):
     puts_before = puts(stack)
     written = upload_runs(stack, athlete, 100)
     with stack.deps.session_factory() as session:
-        subscription = stack.deps.subscription_id(session)
+        subscription = stack.deps.subscription_id(session, fresh=True)
     bodies = []
     for activity_id in written:
         base = activity_event(subscription, athlete, activity_id)

@@ -94,7 +94,7 @@ class Poisoner(threading.Thread):
 
 def test_a_real_run_is_annotated_within_seconds_under_poison_traffic(stack, athlete):
     with stack.deps.session_factory() as session:
-        subscription_id = stack.deps.subscription_id(session)
+        subscription_id = stack.deps.subscription_id(session, fresh=True)
     poisoner = Poisoner(stack, subscription_id)
     poisoner.start()
     try:

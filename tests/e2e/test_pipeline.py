@@ -221,7 +221,7 @@ def test_unknown_activity_and_unknown_athlete_are_ignored(stack, athlete):
     """The not-found grace counts from receipt (the event_time of 1 buys nothing): the
     stack's grace is a few seconds (tests/conftest.py), after which the event ends."""
     with db(stack) as session:
-        subscription = stack.deps.subscription_id(session)
+        subscription = stack.deps.subscription_id(session, fresh=True)
     bodies = [
         {
             "object_type": "activity",

@@ -93,7 +93,7 @@ def test_soak_round(soaked, round_index):
         for n in range(ATHLETES_PER_ROUND)
     ]
     with stack.deps.session_factory() as session:
-        subscription = stack.deps.subscription_id(session)
+        subscription = stack.deps.subscription_id(session, fresh=True)
     stack.sandbox("POST", "/sandbox/faults", json=faults_for(round_index))
 
     stop = threading.Event()
