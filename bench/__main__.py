@@ -23,6 +23,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench.common import deliver_create
+from bench.common import say
+from bench.common import subscription
 from bench.demo import demo_figures
 from bench.hostile import hostile_figures
 from bench.load import Result
@@ -31,10 +34,6 @@ from bench.load import drive_wrk
 from service.local.stack import Stack
 from service.storage.models import Activity
 from service.storage.models import Event
-
-
-def say(name: str, value: object) -> None:
-    print(f"{name} {value}", flush=True)
 
 
 def run_body(minutes_ago: float, **fields: object) -> dict[str, object]:
@@ -53,12 +52,6 @@ def run_body(minutes_ago: float, **fields: object) -> dict[str, object]:
 
 def calls(stack: Stack) -> int:
     return int(stack.sandbox("GET", "/sandbox/stats")["total"])
-
-
-def subscription(stack: Stack) -> int:
-    assert stack.deps is not None
-    with stack.deps.session_factory() as session:
-        return int(stack.deps.subscription_id(session) or 0)
 
 
 def ack_throughput(stack: Stack, duration: float, generator: Callable[..., Result] = drive) -> None:
@@ -140,15 +133,7 @@ def call_costs(stack: Stack, athlete: int, count: int) -> None:
     before = calls(stack)
     sub = subscription(stack)
     for activity_id in created:
-        body = {
-            "aspect_type": "create",
-            "event_time": int(time.time()),
-            "object_id": activity_id,
-            "object_type": "activity",
-            "owner_id": athlete,
-            "subscription_id": sub,
-        }
-        stack.http.post(f"{stack.web_url}/webhooks/strava", json=body, timeout=10)
+        deliver_create(stack, athlete, activity_id, sub)
     stack.wait_idle()
     say("strava_calls_per_duplicate", f"{(calls(stack) - before) / count:.2f}")
 

@@ -30,8 +30,9 @@ from urllib.parse import urlsplit
 import redis
 import requests
 
+from bench.common import say
+from bench.common import subscription
 from bench.quota import quota_window
-from bench.quota import say
 from service.config import redis_client_url
 from service.files import Limits
 from service.local.stack import Stack
@@ -134,12 +135,6 @@ def delete_event(subscription_id: int, object_id: int) -> dict[str, object]:
         "event_time": int(time.time()),
         "updates": {},
     }
-
-
-def subscription(stack: Stack) -> int:
-    assert stack.deps is not None
-    with stack.deps.session_factory() as session:
-        return int(stack.deps.subscription_id(session) or 0)
 
 
 def poison_entry(object_id: int) -> bytes:

@@ -22,6 +22,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench.common import deliver_create
+from bench.common import say
+from bench.common import subscription
 from service.accounts.connect import connect_athlete
 from service.local.stack import Stack
 from service.pipeline import backfill
@@ -36,24 +39,9 @@ MIX = ("run", "run", "ride")  # repeated; every fifth run's create is delivered 
 EVENTS = 150
 
 
-def say(name: str, value: object) -> None:
-    print(f"{name} {value}", flush=True)
-
-
 def deliver_again(stack: Stack, owner: int, activity_id: int) -> None:
     """Strava's create event for an activity postrun was told of already."""
-    assert stack.deps is not None
-    with stack.deps.session_factory() as session:
-        subscription_id = stack.deps.subscription_id(session)
-    event = {
-        "aspect_type": "create",
-        "event_time": int(time.time()),
-        "object_id": activity_id,
-        "object_type": "activity",
-        "owner_id": owner,
-        "subscription_id": subscription_id,
-    }
-    stack.http.post(f"{stack.web_url}/webhooks/strava", json=event, timeout=10)
+    deliver_create(stack, owner, activity_id, subscription(stack))
 
 
 def api_calls(stack: Stack) -> tuple[int, int]:

@@ -13,12 +13,12 @@ import time
 import pytest
 import requests
 
+from bench.common import subscription
 from bench.hostile import delete_event
 from bench.hostile import maximal_gpx
 from bench.hostile import signed_in
 from bench.hostile import stalled_body
 from bench.hostile import start_upload
-from bench.hostile import subscription
 from bench.hostile import upload_status
 from service.web.throttle import READ_TIMEOUT_S
 

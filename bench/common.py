@@ -1,0 +1,32 @@
+"""What every part of the benchmark shares: printing a figure, and talking to the stack."""
+
+from __future__ import annotations
+
+import time
+
+from service.local.stack import Stack
+
+
+def say(name: str, value: object) -> None:
+    """One figure per line, ``name value``: the benchmark's whole output format."""
+    print(f"{name} {value}", flush=True)
+
+
+def subscription(stack: Stack) -> int:
+    """The stack's push subscription id, read afresh (another step may have replaced it)."""
+    assert stack.deps is not None
+    with stack.deps.session_factory() as session:
+        return int(stack.deps.subscription_id(session, fresh=True) or 0)
+
+
+def deliver_create(stack: Stack, owner: int, activity_id: int, subscription_id: int) -> None:
+    """Post Strava's create event for an activity, as Strava would deliver it again."""
+    event = {
+        "aspect_type": "create",
+        "event_time": int(time.time()),
+        "object_id": activity_id,
+        "object_type": "activity",
+        "owner_id": owner,
+        "subscription_id": subscription_id,
+    }
+    stack.http.post(f"{stack.web_url}/webhooks/strava", json=event, timeout=10)
