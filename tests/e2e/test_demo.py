@@ -89,8 +89,10 @@ def read_until_serving(demo: subprocess.Popen[str]) -> list[str]:
     return lines
 
 
-def sign_in(link: str) -> requests.Response:
-    """Follow the demo's sign-in link and approve on the consent page, as a person would."""
+def sign_in(link: str) -> tuple[requests.Session, requests.Response]:
+    """Follow the demo's sign-in link and approve on the consent page, as a person would.
+
+    Returns the browser's session and the page Authorize lands on."""
     browser = requests.Session()
     browser.trust_env = False
     consent = browser.get(link, timeout=30)
@@ -103,7 +105,7 @@ def sign_in(link: str) -> requests.Response:
     }
     form.update(athlete_id=athlete_id, decision="approve")
     form["granted"] = re.findall(r'name="granted" value="([^"]+)" checked', consent.text)
-    return browser.post(consent.url.split("?", 1)[0], data=form, timeout=30)
+    return browser, browser.post(consent.url.split("?", 1)[0], data=form, timeout=30)
 
 
 def answers_ping(sock) -> bool:
@@ -130,9 +132,19 @@ def test_running_demo_signs_in_survives_redis_and_stops_on_sigterm(short_dir):
         assert any(" beat " in cmdline(pid) for pid in children)
 
         link = re.search(r"sign in as the demo athlete: (\S+)", out).group(1)
-        settings = sign_in(link)
+        browser, settings = sign_in(link)
         assert settings.url.endswith("/settings")
         assert "Hi Dana" in settings.text
+        # Connecting again starts a new eight-week import, and a new run waits for it (up
+        # to 15 minutes). Let it finish first: this test is about Redis dying, and a
+        # backfill task that was in flight when Redis died is only redelivered after
+        # Celery's visibility timeout.
+        wait_until(
+            lambda: "Your last eight weeks are in" in browser.get(settings.url, timeout=10).text,
+            60,
+            "the import after connecting",
+            interval=0.5,
+        )
 
         # kill -9 of Redis: the demo starts it again and the next run still gets its note.
         (redis_pid,) = [pid for pid in children if "redis-server" in cmdline(pid)]
