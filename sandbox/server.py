@@ -14,7 +14,8 @@ from werkzeug.serving import make_server
 from sandbox.app import create_app
 from sandbox.config import SandboxConfig
 from sandbox.state import SandboxState
-from sandbox.webhooks import new_http_session
+from sandbox.webhooks import NO_ANSWER
+from sandbox.webhooks import call
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -80,17 +81,16 @@ class SandboxServer:
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
-        with new_http_session() as session:
-            while True:
-                try:
-                    if session.get(f"{self.url}/sandbox/health", timeout=1.0).ok:
-                        return
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError("sandbox server did not become ready")
-                time.sleep(0.01)
+        while True:
+            try:
+                if call(f"{self.url}/sandbox/health", timeout=1.0)[0] < 400:
+                    return
+            except NO_ANSWER:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("sandbox server did not become ready")
+            time.sleep(0.01)
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until every queued webhook event has been delivered or given up."""

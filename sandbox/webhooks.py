@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import http.client
 import itertools
+import json
 import logging
 import queue
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from typing import Any
-
-import requests
 
 log = logging.getLogger(__name__)
 
@@ -18,17 +20,28 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 
 
-def new_http_session() -> requests.Session:
-    """A session that ignores proxy and CA settings from the environment.
+# Callbacks live on loopback in tests and demos: an exported HTTP(S)_PROXY must not
+# redirect them, so this opener has no proxy handler. The standard library rather than
+# requests keeps the sandbox about 4 MB smaller (docs/operations.md#the-demo).
+_direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# What a call that got no HTTP answer raises: refused, reset, timed out, a bad URL.
+NO_ANSWER = (OSError, http.client.HTTPException, ValueError)
 
-    Callbacks live on loopback in tests and demos; an exported HTTP(S)_PROXY or
-    REQUESTS_CA_BUNDLE must not redirect or break them. requests reads those variables
-    only when ``trust_env`` is true, see
-    https://requests.readthedocs.io/en/latest/api/#requests.Session.trust_env.
-    """
-    session = requests.Session()
-    session.trust_env = False
-    return session
+
+def call(url: str, timeout: float, body: object = None) -> tuple[int, bytes]:
+    """GET ``url``, or POST ``body`` as JSON; the status and body, whatever the status."""
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"not an http(s) callback URL: {url!r}")
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data)  # noqa: S310 (http and https, checked above)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with _direct.open(request, timeout=timeout) as response:
+            return int(response.status), response.read()
+    except urllib.error.HTTPError as answered:
+        with answered:
+            return answered.code, answered.read()
 
 
 class WebhookDispatcher:
@@ -115,27 +128,23 @@ class WebhookDispatcher:
             thread.join(timeout)
 
     def _run(self) -> None:
-        session = new_http_session()
-        try:
-            while True:
-                record = self._queue.get()
-                if record is None:
-                    return
-                try:
-                    self._deliver(session, record)
-                except Exception as error:  # keep the thread alive whatever a callback does
-                    log.exception("webhook delivery crashed")
-                    with self._cond:
-                        record["state"] = "failed"
-                        record["error"] = repr(error)
-                finally:
-                    with self._cond:
-                        self._pending -= 1
-                        self._cond.notify_all()
-        finally:
-            session.close()
+        while True:
+            record = self._queue.get()
+            if record is None:
+                return
+            try:
+                self._deliver(record)
+            except Exception as error:  # keep the thread alive whatever a callback does
+                log.exception("webhook delivery crashed")
+                with self._cond:
+                    record["state"] = "failed"
+                    record["error"] = repr(error)
+            finally:
+                with self._cond:
+                    self._pending -= 1
+                    self._cond.notify_all()
 
-    def _deliver(self, session: requests.Session, record: dict[str, Any]) -> None:
+    def _deliver(self, record: dict[str, Any]) -> None:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             with self._cond:
                 if record["generation"] != self._generation:
@@ -149,12 +158,8 @@ class WebhookDispatcher:
             status: int | None = None
             error: str | None = None
             try:
-                response = session.post(
-                    record["callback_url"], json=record["event"], timeout=timeout
-                )
-                status = response.status_code
-                response.close()
-            except requests.RequestException as exc:
+                status, _ = call(record["callback_url"], timeout, record["event"])
+            except NO_ANSWER as exc:
                 error = f"{type(exc).__name__}: {exc}"
             with self._cond:
                 record["attempts"] = attempt

@@ -9,10 +9,10 @@ must come back as JSON; events carry ``object_type``, ``object_id``, ``aspect_ty
 from __future__ import annotations
 
 import itertools
+import json
 import secrets
+import urllib.parse
 from typing import Any
-
-import requests
 
 from sandbox import payloads
 from sandbox.errors import StravaFault
@@ -20,8 +20,9 @@ from sandbox.errors import bad_request
 from sandbox.errors import fault
 from sandbox.errors import not_found
 from sandbox.state.shared import Shared
+from sandbox.webhooks import NO_ANSWER
 from sandbox.webhooks import WebhookDispatcher
-from sandbox.webhooks import new_http_session
+from sandbox.webhooks import call
 
 MAX_CALLBACK_URL = 255
 
@@ -107,23 +108,22 @@ class Subscriptions:
             "hub.challenge": challenge,
             "hub.verify_token": verify_token,
         }
-        with new_http_session() as session:
-            try:
-                response = session.get(
-                    callback_url, params=params, timeout=self.shared.config.webhook_timeout_s
-                )
-            except requests.RequestException:
-                response = None
-            if response is None or response.status_code != 200:
-                raise bad_request(
-                    "PushSubscription", "callback url", "GET to callback URL does not return 200"
-                )
-            try:
-                echoed = response.json().get("hub.challenge")
-            except (ValueError, AttributeError):
-                echoed = None
-            if echoed != challenge:
-                raise bad_request("PushSubscription", "callback url", "not verifiable")
+        query = urllib.parse.urlencode(params)
+        url = f"{callback_url}{'&' if '?' in callback_url else '?'}{query}"
+        try:
+            status, body = call(url, self.shared.config.webhook_timeout_s)
+        except NO_ANSWER:
+            status, body = None, b""
+        if status != 200:
+            raise bad_request(
+                "PushSubscription", "callback url", "GET to callback URL does not return 200"
+            )
+        try:
+            echoed = json.loads(body).get("hub.challenge")
+        except (ValueError, AttributeError):
+            echoed = None
+        if echoed != challenge:
+            raise bad_request("PushSubscription", "callback url", "not verifiable")
 
     def listed(self, args: dict[str, Any]) -> list[dict[str, Any]]:
         self.check_app(args.get("client_id"), args.get("client_secret"))

