@@ -123,6 +123,8 @@ class Inbox:
         self.client = client
         self.stream = stream
         self._local = threading.local()
+        # EVALSHA, and the script itself only when Redis does not know it yet.
+        self._refused = client.register_script(_REFUSED)
 
     def _connection(self) -> redis.connection.AbstractConnection:
         """This thread's own connection, made with the client's settings.
@@ -183,10 +185,8 @@ class Inbox:
 
     def refused(self, sender: str) -> bool:
         """Count one refused request from ``sender``; True if it is now turned away."""
-        keys = (FAILURE_KEY + sender, BLOCK_KEY + sender)
-        blocked = self.client.eval(
-            _REFUSED, 2, *keys, FAILURES_PER_WINDOW, FAILURE_WINDOW_S, BLOCK_S
-        )
+        keys = [FAILURE_KEY + sender, BLOCK_KEY + sender]
+        blocked = self._refused(keys=keys, args=[FAILURES_PER_WINDOW, FAILURE_WINDOW_S, BLOCK_S])
         return bool(blocked)
 
     def ensure_group(self) -> None:
