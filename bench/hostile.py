@@ -5,11 +5,10 @@
   inbox, twenty of each a second (as ``tests/e2e/test_hostile_traffic.py``).
 - ``webhook_p99_ms_during_uploads``: the webhook's latency while four maximal GPX
   uploads and four stalled bodies run (as ``tests/e2e/test_upload_starvation.py``).
-- ``quota_window_efficiency``: runs annotated in one real 15-minute window at
-  Strava's default limits, over the most that window allows for the same mix of
-  runs, rides, duplicates and new athletes' imports. The sandbox has no fast
-  clock a whole stack can follow (postrun's retries wait real seconds), so one
-  real window stands in for the day: the daily limit is ten such windows.
+- ``quota_day_efficiency``: runs annotated in one simulated day at Strava's
+  default limits, on a fast clock the sandbox and postrun share, over the most
+  those limits allow for the day's mix of runs, rides, duplicates and new
+  athletes' imports (``bench/quota.py``).
 """
 
 from __future__ import annotations
@@ -23,16 +22,15 @@ import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import parse_qs
-from urllib.parse import urlencode
 from urllib.parse import urlsplit
 
 import redis
 import requests
 
+from bench.common import connect_in_browser
 from bench.common import say
 from bench.common import subscription
-from bench.quota import quota_window
+from bench.quota import quota_day
 from service.config import redis_client_url
 from service.files import Limits
 from service.local.stack import Stack
@@ -62,16 +60,8 @@ def maximal_gpx(path: Path) -> Path:
 
 def signed_in(stack: Stack) -> tuple[requests.Session, str]:
     """A browser session signed in through the real OAuth dance, and its CSRF token."""
-    browser = requests.Session()
-    browser.trust_env = False
     created = stack.sandbox("POST", "/sandbox/athletes", json={"firstname": "Uploader"})
-    consent = browser.get(f"{stack.web_url}/connect", allow_redirects=False).headers["Location"]
-    query = {k: v[0] for k, v in parse_qs(urlsplit(consent).query).items()}
-    query["athlete_id"] = str(created["athlete_id"])
-    approved = browser.get(
-        f"{stack.sandbox_url}/oauth/authorize?{urlencode(query)}", allow_redirects=False
-    )
-    browser.get(approved.headers["Location"], allow_redirects=False).raise_for_status()
+    browser = connect_in_browser(stack, created["athlete_id"])
     token = CSRF.search(browser.get(f"{stack.web_url}/settings").text)
     if token is None:
         raise RuntimeError("the settings page has no CSRF token: not signed in")
@@ -247,4 +237,4 @@ def hostile_figures(stack: Stack, athlete: int, workdir: Path) -> None:
     """Every figure of this module; the quota's on a stack of its own."""
     poison_stall(stack, athlete)
     webhook_during_uploads(stack, workdir)
-    quota_window(workdir)
+    quota_day(workdir)

@@ -32,6 +32,18 @@ def build_parser() -> argparse.ArgumentParser:
     add("--read-limit-15min", type=int, default=defaults.read_limit_15min)
     add("--read-limit-daily", type=int, default=defaults.read_limit_daily)
     add(
+        "--rate-window-s",
+        type=int,
+        default=defaults.rate_window_s,
+        help="length of the short rate window in seconds (Strava: 900)",
+    )
+    add(
+        "--rate-day-s",
+        type=int,
+        default=defaults.rate_day_s,
+        help="length of the daily rate window in seconds (Strava: 86400, from midnight UTC)",
+    )
+    add(
         "--no-rotate-refresh-tokens",
         dest="rotate_refresh_tokens",
         action="store_false",
@@ -66,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         overall_limit_daily=args.limit_daily,
         read_limit_15min=args.read_limit_15min,
         read_limit_daily=args.read_limit_daily,
+        rate_window_s=max(1, args.rate_window_s),
+        rate_day_s=max(1, args.rate_day_s),
         latency_s=args.latency,
         error_rate=args.error_rate,
         seed=args.seed,

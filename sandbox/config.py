@@ -34,6 +34,10 @@ class SandboxConfig:
     overall_limit_daily: int = OVERALL_LIMIT_DAILY
     read_limit_15min: int = READ_LIMIT_15MIN
     read_limit_daily: int = READ_LIMIT_DAILY
+    # Window lengths: Strava's quarter hour and UTC day, or shorter ones for a day on a
+    # fast clock (the same lengths must be given to postrun: POSTRUN_RATE_WINDOW_S/_DAY_S).
+    rate_window_s: int = 900
+    rate_day_s: int = 86400
     latency_s: float = 0.0
     error_rate: float = 0.0
     seed: int | None = None

@@ -71,8 +71,11 @@ class Settings:
     # A 404 this soon after a create is retried: Strava can announce an activity
     # before it is readable (docs/sources.md#why-a-404-soon-after-a-create-is-retried).
     not_found_grace_s: int = 300
-    # Length of Strava's short rate window. Strava's is 15 minutes; tests shorten it.
+    # Lengths of Strava's rate windows: 15 minutes, and a day from midnight UTC. Tests
+    # and the quota benchmark shorten both, with the sandbox's, to run a day on a fast
+    # clock (docs/operations.md#benchmark).
     rate_window_s: int = 900
+    rate_day_s: int = 86400
     # Wait this long after an event before reading the activity: runners edit titles and
     # descriptions on the phone right after an upload.
     processing_delay_s: int = 120
@@ -151,6 +154,7 @@ ENV_NAMES = {
     "sweep_interval_s": "POSTRUN_SWEEP_INTERVAL_S",
     "not_found_grace_s": "POSTRUN_NOT_FOUND_GRACE_S",
     "rate_window_s": "POSTRUN_RATE_WINDOW_S",
+    "rate_day_s": "POSTRUN_RATE_DAY_S",
     "processing_delay_s": "POSTRUN_PROCESSING_DELAY_S",
     "reread_after_s": "POSTRUN_REREAD_AFTER_S",
     "worker_nice": "POSTRUN_WORKER_NICE",
@@ -174,6 +178,7 @@ ZERO_IS_DEFAULT = frozenset(
         "sweep_interval_s",
         "not_found_grace_s",
         "rate_window_s",
+        "rate_day_s",
         "upload_max_mb",
         "upload_request_max_mb",
         "uploads_per_process",

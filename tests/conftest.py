@@ -158,6 +158,8 @@ def running_stack(prefix: str, **options):
     workdir = Path(tempfile.mkdtemp(prefix=prefix))
     log_path = workdir / "stack.log"
     overrides = options.pop("settings_overrides", {})
+    # Later sandbox options win over SANDBOX_ARGS (argparse keeps the last value).
+    sandbox_args = SANDBOX_ARGS + tuple(options.pop("sandbox_args", ()))
     try:
         with (
             fresh_database(workdir) as database_url,
@@ -165,7 +167,7 @@ def running_stack(prefix: str, **options):
             Stack(
                 workdir,
                 log=log,
-                sandbox_args=SANDBOX_ARGS,
+                sandbox_args=sandbox_args,
                 settings_overrides={
                     # Like SANDBOX_ARGS: tests spend far more per athlete than a runner.
                     "athlete_calls_per_window": 10**6,

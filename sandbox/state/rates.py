@@ -4,7 +4,8 @@ From https://developers.strava.com/docs/rate-limits/: limits are per application
 15-minute window that resets at :00, :15, :30 and :45 and a day that resets at midnight
 UTC; every answer carries ``X-RateLimit-Limit``/``-Usage`` and
 ``X-ReadRateLimit-Limit``/``-Usage`` as "15min,daily"; a request over a limit gets a 429
-and still counts.
+and still counts. Both lengths are settings (``--rate-window-s``, ``--rate-day-s``) so a
+benchmark can run a day on a fast clock with postrun set to the same lengths.
 """
 
 from __future__ import annotations
@@ -16,13 +17,10 @@ from typing import Any
 
 from sandbox.state.shared import Shared
 
-QUARTER_HOUR_S = 900
-DAY_S = 86400
-
 
 @dataclass
 class RateWindow:
-    """Usage in the current quarter hour and UTC day (both count every request)."""
+    """Usage in the current short window and day (both count every request)."""
 
     quarter: int = -1
     day: int = -1
@@ -57,7 +55,8 @@ class Traffic:
         """
         with self.shared.lock:
             now = self.shared.now()
-            quarter, day = int(now // QUARTER_HOUR_S), int(now // DAY_S)
+            cfg = self.shared.config
+            quarter, day = int(now // cfg.rate_window_s), int(now // cfg.rate_day_s)
             rate = self.rate
             if day != rate.day:
                 rate.day, rate.daily = day, 0
@@ -65,7 +64,6 @@ class Traffic:
                 rate.quarter, rate.short = quarter, 0
             rate.short += 1
             rate.daily += 1
-            cfg = self.shared.config
             limited = rate.short > min(
                 cfg.overall_limit_15min, cfg.read_limit_15min
             ) or rate.daily > min(cfg.overall_limit_daily, cfg.read_limit_daily)

@@ -8,6 +8,9 @@ midnight UTC. A 429 still counts against the day.
 Before each call a worker reserves one request in every window (both limits,
 both spans). The counters follow the ``X-RateLimit-*`` and ``X-ReadRateLimit-*``
 headers of each response, so calls made elsewhere with the same app count too.
+Both window lengths are settings, so that a test or the quota benchmark can run
+Strava's day on a fast clock shared with the sandbox (docs/operations.md#benchmark);
+a day of 86,400 s starts at midnight UTC, as Strava's does.
 When a window is spent the worker gets ``RateLimited`` with the seconds until it
 resets, and the task is deferred rather than left sleeping. Low-priority work
 (backfills) may use only part of each window, so fresh runs are never starved.
@@ -18,8 +21,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from collections.abc import Mapping
-from datetime import UTC
-from datetime import datetime
 
 import redis
 
@@ -28,6 +29,9 @@ DEFAULT_LIMITS = {"overall": (200, 2000), "read": (100, 1000)}
 HEADERS = {"overall": "x-ratelimit", "read": "x-readratelimit"}
 # Share of each window that low-priority work may fill.
 LOW_PRIORITY_SHARE = 0.6
+# A call reserved this close to the end of a window may reach Strava in the next one,
+# so it counts in both (docs/sources.md#rate-limits). At most a tenth of a window.
+BOUNDARY_S = 0.5
 
 # KEYS: the window keys. ARGV: calls, the share of each limit this caller may
 # use, then for each key its default limit and ttl. Reserve in all windows or none.
@@ -87,21 +91,25 @@ class RateBudget:
         clock: Callable[[], float] = time.time,
         window_s: int = 900,
         prefix: str = "postrun:budget",
+        day_s: int = 86400,
     ) -> None:
         self.client = client
         self.clock = clock
         self.window_s = window_s
+        self.day_s = day_s
         self.prefix = prefix
         self._reserve = client.register_script(_RESERVE)
         self._observe = client.register_script(_OBSERVE)
 
-    def _windows(self) -> list[tuple[str, str, int, float]]:
-        """(key, name, default limit, seconds left) for every window in force now."""
-        now = self.clock()
+    def _windows(self, now: float | None = None) -> list[tuple[str, str, int, float]]:
+        """(key, name, default limit, seconds left) for every window in force ``now``."""
+        if now is None:
+            now = self.clock()
         short_index = int(now // self.window_s)
         short_left = self.window_s - (now % self.window_s)
-        day = datetime.fromtimestamp(now, UTC)
-        day_left = 86400 - (day.hour * 3600 + day.minute * 60 + day.second + day.microsecond / 1e6)
+        # Epoch seconds start at midnight UTC, so whole days of 86,400 s are UTC dates.
+        day_index = int(now // self.day_s)
+        day_left = self.day_s - (now % self.day_s)
         found = []
         for kind, (short_limit, daily_limit) in DEFAULT_LIMITS.items():
             found.append(
@@ -113,13 +121,23 @@ class RateBudget:
                 )
             )
             found.append(
-                (f"{self.prefix}:{kind}:day:{day:%Y%m%d}", f"{kind} daily", daily_limit, day_left)
+                (f"{self.prefix}:{kind}:day:{day_index}", f"{kind} daily", daily_limit, day_left)
             )
         return found
 
     def reserve(self, calls: int = 1, priority: str = "high") -> None:
-        """Take ``calls`` requests from every window, or raise ``BudgetSpent``."""
-        windows = self._windows()
+        """Take ``calls`` requests from every window, or raise ``BudgetSpent``.
+
+        Near the end of a window the calls are also taken from the next one: the
+        request may arrive after Strava has started counting it. Usage never comes
+        down on Strava's word (``observe``), so the few calls counted twice are lost
+        from the next window rather than risking a 429 in it.
+        """
+        now = self.clock()
+        windows = self._windows(now)
+        current = {window[0] for window in windows}
+        soon = now + min(BOUNDARY_S, self.window_s / 10)
+        windows += [window for window in self._windows(soon) if window[0] not in current]
         share = 1.0 if priority == "high" else LOW_PRIORITY_SHARE
         args: list[float] = [calls, share]
         for _key, _name, default, left in windows:

@@ -91,7 +91,9 @@ def create_app(settings: Settings | None = None, *, worker: bool = False) -> Fla
             settings.strava_client_id,
             settings.strava_client_secret,
             settings.strava_base_url,
-            budget=RateBudget(redis_client, window_s=settings.rate_window_s),
+            budget=RateBudget(
+                redis_client, window_s=settings.rate_window_s, day_s=settings.rate_day_s
+            ),
             window_s=settings.rate_window_s,
             counters=counters,
             athlete_calls_per_window=settings.athlete_calls_per_window,

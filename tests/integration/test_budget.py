@@ -76,6 +76,38 @@ def test_a_spent_day_defers_until_midnight_utc(budget, clock):
     assert spent.value.retry_after_s == pytest.approx(seconds_to_midnight)
 
 
+def test_a_day_on_a_fast_clock_has_the_same_limits_and_resets_on_its_own_boundary(
+    redis_client, clock
+):
+    """3 s windows in a 288 s day: Strava's day at 300 times speed, as the quota bench runs it."""
+    fast = RateBudget(redis_client, clock=clock, window_s=3, day_s=288)
+    clock.now = clock.now - clock.now % 288 + 286  # two seconds before the day ends
+    fast.observe(headers(read_used=(99, 999)))
+
+    fast.reserve()
+    with pytest.raises(BudgetSpent) as spent:
+        fast.reserve()
+    assert spent.value.window == "read 15-minute"
+    assert spent.value.retry_after_s == pytest.approx(2)
+
+    clock.now += 2  # a new short window and a new day
+    fast.reserve()
+    assert fast.usage()["read daily"] == (1, 1000)
+    assert fast.usage()["read 15-minute"] == (1, 100)
+
+
+def test_a_call_in_the_last_half_second_of_a_window_counts_in_the_next_too(budget, clock):
+    clock.now = clock.now - clock.now % 900 + 899.7  # 10:14:59.7
+    budget.reserve()
+    clock.now += 0.3  # 10:15:00, when Strava may have counted it
+    assert budget.usage()["read 15-minute"] == (1, 100)
+    assert budget.usage()["read daily"] == (1, 1000)  # the same day: counted once
+
+    clock.now += 1
+    budget.reserve()
+    assert budget.usage()["read 15-minute"] == (2, 100)
+
+
 def test_headers_never_lower_what_we_counted(budget):
     for _ in range(10):
         budget.reserve()

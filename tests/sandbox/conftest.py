@@ -32,7 +32,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def config(clock: FakeClock) -> SandboxConfig:
+def config(clock: FakeClock, request: pytest.FixtureRequest) -> SandboxConfig:
+    # A test may change settings with @pytest.mark.parametrize("config", [{...}], indirect=True).
+    overrides = getattr(request, "param", {})
     return SandboxConfig(
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
@@ -40,6 +42,7 @@ def config(clock: FakeClock) -> SandboxConfig:
         webhook_retry_delay_s=0.05,
         webhook_timeout_s=2.0,
         seed=7,
+        **overrides,
     )
 
 

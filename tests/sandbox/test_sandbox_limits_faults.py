@@ -100,6 +100,32 @@ def test_429_past_the_limit_and_reset_at_the_quarter_hour(control, athlete, clie
     assert stats["rate_limited"] == 3
 
 
+@pytest.mark.parametrize("config", [{"rate_window_s": 9, "rate_day_s": 864}], indirect=True)
+def test_shortened_windows_reset_on_their_own_boundaries(control, athlete, client, clock):
+    """A day on a fast clock: 9 s windows in an 864 s day, Strava's limits unchanged."""
+    control.post("/sandbox/faults", {"limits": {"read_15min": 2, "read_daily": 3}})
+    day_start = START - START % 864 + 864  # the next short day, well within the token's life
+    clock.set(day_start + 8)  # one second left in this short window
+    client.get_athlete()
+    client.get_athlete()
+    with pytest.raises(exc.Fault) as caught:
+        client.get_athlete()
+    assert caught.value.response.headers["X-ReadRateLimit-Usage"] == "3,3"
+
+    clock.set(day_start + 9)  # the next short window: the day is spent all the same
+    with pytest.raises(exc.Fault) as caught:
+        client.get_athlete()
+    assert caught.value.response.headers["X-ReadRateLimit-Usage"] == "1,4"
+
+    clock.set(day_start + 864)  # the next day
+    answer = control.http.get(
+        f"{control.base}/api/v3/athlete",
+        headers={"Authorization": f"Bearer {athlete['access_token']}"},
+    )
+    assert answer.status_code == 200
+    assert answer.headers["X-ReadRateLimit-Usage"] == "1,1"
+
+
 def test_overall_limit_counts_too(control, client):
     control.post("/sandbox/faults", {"limits": {"overall_15min": 1}})
     client.get_athlete()
