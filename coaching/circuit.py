@@ -42,6 +42,9 @@ LOAD = {
     "band": "a heavy resistance band",
     "none": "body weight only",
 }
+# At 3 x 12 the weights stay those of the rounds of ten: more repetitions first, then a
+# harder version (docs/coaching.md#progression).
+SAME_WEIGHTS = "the same weights as for your rounds of 10"
 
 # (exercise, equipment, advanced) -> variation. Standard gym versions and all
 # advanced gym versions are the article's; band versions follow its home seated row
@@ -90,7 +93,7 @@ LADDER = (
     Stage("advanced", 3, 10, advanced=True),
 )
 STANDARD, STANDARD_PLUS, ADVANCED = LADDER
-# Up a rung after six sessions on it; down one after four weeks without a circuit.
+# Up a rung after six sessions on it; down one for every four weeks without a circuit.
 SESSIONS_PER_RUNG = 6
 LAYOFF = timedelta(days=28)
 
@@ -133,7 +136,7 @@ def auto_stage(sessions: Sequence[Run], run: Run) -> Stage:
     previous = None
     for moment in [s.start for s in sessions] + [run.start]:
         if previous is not None and moment - previous >= LAYOFF:
-            rung, count = max(rung - 1, 0), 0
+            rung, count = max(rung - (moment - previous) // LAYOFF, 0), 0
         previous = moment
         if moment == run.start:
             break
@@ -165,7 +168,10 @@ def prescribe(settings: AthleteSettings, stage: Stage, sessions_done: int = 0) -
         cue = _cue(name, settings.equipment, stage.advanced)
         variation = VARIATIONS[(name, settings.equipment, stage.advanced)]
         exercises.append(Exercise(name, variation, stage.sets, stage.reps, cue))
-    return Circuit(stage, tuple(exercises), sessions_done, LOAD[settings.equipment])
+    load = LOAD[settings.equipment]
+    if settings.equipment == "gym" and not stage.advanced and stage.reps > STANDARD.reps:
+        load = SAME_WEIGHTS
+    return Circuit(stage, tuple(exercises), sessions_done, load)
 
 
 def difficulty(stage: Stage) -> tuple[bool, int, int]:

@@ -26,6 +26,8 @@ from coaching.weeks import WeekPlan
 MAX_CHARS = 700
 # The flags that get a line of their own; the others explain themselves in the plan.
 WARNINGS = ("long_run_jump", "week_jump")
+# Weeks that ask for less than the usual week: no longest-run cap in them.
+LESS_THAN_USUAL = ("recover", "taper", "race_week", "rebuild", "restart", "cutback")
 # Beyond this a percentage says nothing more, and the note must stay short.
 MAX_PERCENT = 10_000
 
@@ -76,7 +78,19 @@ def circuit_lines(circuit: Circuit, with_cues: bool = True) -> list[str]:
     return lines
 
 
-def skipped_line(due: datetime | None, per_week: int, zone: str = localtime.UTC_NAME) -> str:
+def skipped_line(
+    due: datetime | None, per_week: int, zone: str = localtime.UTC_NAME, hard_day: bool = False
+) -> str:
+    """Why this run has no circuit, and when the next one comes.
+
+    ``hard_day``: a long run or a workout held back only by the four-day wait
+    (docs/coaching.md#circuit-schedule); the due time has passed, so it is not given.
+    """
+    if hard_day:
+        return (
+            "No back circuit after a long run or a workout within 4 days of the last one:"
+            " your next easy run gets it."
+        )
     rule = f"up to {per_week} a week, 48 h apart"
     if due is None:
         return f"No back circuit after this run ({rule})."
@@ -89,14 +103,16 @@ def skipped_line(due: datetime | None, per_week: int, zone: str = localtime.UTC_
 def why(week: WeekPlan | Volume) -> str:
     """The plan in a few words."""
     if week.plan == "rebuild":
-        return f"step {week.step} of {week.steps} back to your usual week after a short break"
+        # A break sets break_days; the climb back after a long race does not.
+        after = "a short break" if week.break_days is not None else "your race"
+        return f"step {week.step} of {week.steps} back to your usual week after {after}"
     if week.plan == "restart":
         return f"a cautious restart after a long break, step {week.step} of {week.steps}"
     if week.plan == "taper" and week.race_day is not None:
         return f"taper for your race on {_day(week.race_day)}"
     return {
-        "build": "at most 10% over your best recent week",
-        "hold": "hold steady after last week's big rise",
+        "build": "at most 10% over your usual week",
+        "hold": "ease back after last week's big rise",
         "cutback": "an easier week after three rising weeks",
         "recover": "an easy week after your race",
         "taper": "taper for your race",
@@ -140,12 +156,22 @@ def week_line(volume: Volume, units: str) -> str:
 
 
 def cap_line(volume: Volume, units: str) -> str | None:
-    """The longest-run cap, except in weeks that ask for less than usual anyway."""
-    plan = volume.next_week.plan if volume.next_week is not None else volume.plan
-    if volume.longest_run_cap_m is None or plan in ("recover", "taper", "race_week"):
+    """The longest-run cap, except in weeks that ask for less than usual anyway.
+
+    Those include the climb back after a break or a race, where the cap may still come
+    from a long run before it (26 km in a 24-27 km week): the steps are the limit then.
+    A cap above the week's whole target is left out too (docs/coaching.md#longest-run).
+    """
+    week = volume.next_week
+    plan = week.plan if week is not None else volume.plan
+    target = week.target_m if week is not None else volume.week_target_m
+    cap = volume.longest_run_cap_m
+    if cap is None or plan in LESS_THAN_USUAL:
+        return None
+    if target is not None and cap > target[1]:
         return None
     when = "next week" if volume.next_week is not None else "this week"
-    return f"Longest run {when}: up to {format_distance(volume.longest_run_cap_m, units)}."
+    return f"Longest run {when}: up to {format_distance(cap, units)}."
 
 
 def next_week_line(volume: Volume, units: str) -> str | None:
@@ -168,7 +194,7 @@ def flag_line(flag: Flag, volume: Volume, units: str) -> str:
         )
     normal = format_distance(volume.normal_m, units)
     return (
-        f"Heads-up: this week is {_percent(flag.value)} above your best recent week ({normal});"
+        f"Heads-up: this week is {_percent(flag.value)} above your usual week ({normal});"
         " big rises in weekly distance are linked to more overuse injuries (Nielsen 2014)."
     )
 
@@ -184,6 +210,7 @@ def compose(
     zone: str = localtime.UTC_NAME,
     no_circuit: str | None = None,
     sessions_done: int = 0,
+    hard_day: bool = False,
 ) -> str:
     """The whole note. Cues are dropped only if the note would pass 700 characters.
 
@@ -201,7 +228,7 @@ def compose(
     elif no_circuit is not None:
         heads = [[NO_CIRCUIT[no_circuit]]]
     else:
-        heads = [[skipped_line(due, per_week, zone)]]
+        heads = [[skipped_line(due, per_week, zone, hard_day)]]
     text = ""
     for head in heads:
         text = "\n".join(head + tail)

@@ -17,6 +17,7 @@ from coaching.model import AthleteSettings
 from coaching.model import Run
 from coaching.note import compose
 from coaching.races import no_circuit_reason
+from coaching.schedule import HARD
 from coaching.schedule import plan_for
 from coaching.volume import Volume
 from coaching.volume import assess
@@ -93,6 +94,14 @@ def suggest(
     circuit = None
     if gets_circuit:
         circuit = prescribe(settings, stage_for(settings, sessions, run), len(sessions))
+    # Held back only by the wait after a circuit that a long run or workout observes.
+    hard_day = (
+        circuit is None
+        and reason is None
+        and run.workout_type in HARD
+        and due is not None
+        and due <= run.start
+    )
     text = compose(
         circuit=circuit,
         due=due,
@@ -103,6 +112,7 @@ def suggest(
         zone=settings.timezone,
         no_circuit=reason,
         sessions_done=len(sessions),
+        hard_day=hard_day,
     )
     return Suggestion(
         run=run,

@@ -109,6 +109,20 @@ def highest(values: Sequence[float | None], start: int = 0, count: int = NORMAL_
     return max((v for v in values[start : start + count] if v is not None), default=0.0)
 
 
+def counted(values: Sequence[float | None]) -> list[float | None]:
+    """The weeks as they count towards the recent normal (docs/coaching.md#recent-normal).
+
+    Oldest first, a week counts at most 30 % above the normal of the weeks before it,
+    so one huge week is neither held nor built on as if it were the runner's level.
+    """
+    out = list(values)
+    for k in reversed(range(len(out))):
+        value, before = out[k], highest(out, k + 1)
+        if value is not None and before > 0:
+            out[k] = min(value, (1 + JUMP) * before)
+    return out
+
+
 def _gap_days(runs: Sequence[Run], since: date, monday: date) -> int:
     """The longest stretch without a run between ``since`` and ``monday``, in days."""
     days = sorted({r.day for r in runs if r.day < monday})
@@ -121,13 +135,17 @@ def _gap_days(runs: Sequence[Run], since: date, monday: date) -> int:
 
 
 def _dip(
-    v: list[float | None], runs: Sequence[Run], monday: date
+    v: list[float | None], c: list[float | None], runs: Sequence[Run], monday: date
 ) -> tuple[str, float, int, float] | None:
-    """A recent dip (two or more off weeks): (plan, old level, days off, best week since)."""
+    """A recent dip (two or more off weeks): (plan, old level, days off, best week since).
+
+    ``c`` is ``v`` as the weeks count towards the normal: a huge week does not make the
+    usual weeks after it look like a break, nor become the level to climb back to.
+    """
 
     def off(k: int) -> bool:
-        value = v[k]
-        level = highest(v, k + 1, 12)
+        value = c[k]
+        level = highest(c, k + 1, 12)
         return value is not None and level > 0 and value < OFF_WEEK * level
 
     for end in range(CLIMB_WINDOW):
@@ -136,7 +154,7 @@ def _dip(
         start = end
         while start + 1 < LOOKBACK_WEEKS and off(start + 1):
             start += 1
-        old = highest(v, start + 1)
+        old = highest(c, start + 1)
         if old <= 0:
             return None
         days = _gap_days(runs, monday - (start + 1) * WEEK, monday)
@@ -175,17 +193,18 @@ def _plan(
     v: list[float | None], runs: Sequence[Run], monday: date, goal: GoalRace | None
 ) -> tuple[str, tuple[float, float] | None, dict[str, object]]:
     """The plan and target in the week's own measure (metres or seconds)."""
+    c = counted(v)
     taper = races.taper_week(goal, monday)
     if taper is not None and goal is not None:
         index, weeks = taper
         bands = TAPER_LONG if weeks == len(TAPER_LONG) else TAPER_SHORT
         # The level before the taper began: the weeks before its first week.
-        level = highest(v, index)
+        level = highest(c, index)
         plan = "race_week" if index == weeks - 1 else "taper"
         target = _scaled(bands[index], level) if level > 0 else None
         return plan, target, {"race_day": goal.day}
     if races.long_race_in(runs, goal, monday - WEEK, monday):
-        known = [x for x in v[:4] if x is not None]
+        known = [x for x in c[:4] if x is not None]
         average = sum(known) / len(known) if known else 0.0
         return "recover", _scaled(RECOVER, average) if average > 0 else None, {}
     last = v[0]
@@ -194,12 +213,12 @@ def _plan(
         if last is not None and races.long_race_in(
             runs, goal, monday - back * WEEK, monday - (back - 1) * WEEK
         ):
-            found = _step(REBUILD_STEPS, last, highest(v, back))
+            found = _step(REBUILD_STEPS, last, highest(c, back))
             if found is not None:
                 number, target = found
                 return "rebuild", target, {"step": number, "steps": len(REBUILD_STEPS)}
             break
-    dip = _dip(v, runs, monday)
+    dip = _dip(v, c, runs, monday)
     if dip is not None and last is not None:
         plan, old, days, best = dip
         steps = RESTART_STEPS if plan == "restart" else REBUILD_STEPS
@@ -210,13 +229,14 @@ def _plan(
             extra: dict[str, object] = {"break_days": days, "step": number}
             extra["steps"] = len(steps)
             return plan, target, extra
-    normal = highest(v)
+    normal = highest(c)
     if normal <= 0:
         # Known weeks, all empty: back after a break longer than we can see.
         has_weeks = any(x is not None for x in v)
         return ("restart" if has_weeks else "build"), None, {}
-    if last is not None and last > (1 + JUMP) * highest(v, 1) > 0:
-        return "hold", _scaled(HOLD, last), {}
+    if last is not None and last > (1 + JUMP) * highest(c, 1) > 0:
+        # Hold at the level last week counts for: at most 30 % over the normal before it.
+        return "hold", _scaled(HOLD, c[0] or 0.0), {}
     if dip is None and _cutback_due(v):
         return "cutback", _scaled(CUTBACK, normal), {}
     return "build", _scaled(BUILD, normal), {}
@@ -238,7 +258,7 @@ def plan_week(runs: Sequence[Run], monday: date, goal: GoalRace | None = None) -
         target_m=target_m,
         target_s=target_s,
         time_based=time_based,
-        normal_m=highest(metres),
+        normal_m=highest(counted(metres)),
         break_days=extra.get("break_days"),  # type: ignore[arg-type]
         step=extra.get("step"),  # type: ignore[arg-type]
         steps=extra.get("steps"),  # type: ignore[arg-type]

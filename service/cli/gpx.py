@@ -40,14 +40,14 @@ PROGRESS_OVER = 5
 
 
 def _read_all(
-    files: list[str], limits: Limits, show_progress: bool
+    files: list[str], limits: Limits, show_progress: bool, units: str = "metric"
 ) -> list[tuple[str, FileResult | None, str | None]]:
     budget = RequestBudget(limits)
     outcomes: list[tuple[str, FileResult | None, str | None]] = []
 
     def one(path: str) -> None:
         try:
-            outcomes.append((path, read_one(path, limits, budget), None))
+            outcomes.append((path, read_one(path, limits, budget, units), None))
         except FileError as error:
             outcomes.append((path, None, str(error)))
         except Exception as error:  # one bad file never stops the others
@@ -157,7 +157,7 @@ def gpx(
     if do_import:
         assert athlete is not None
         sys.exit(_import(files, athlete, limits, units, as_json, show_progress))
-    outcomes = _read_all(files, limits, show_progress)
+    outcomes = _read_all(files, limits, show_progress, units or "metric")
     runs = [(path, r) for path, r, _ in outcomes if r is not None and r.is_run]
     failed = any(error is not None for _, _, error in outcomes)
 

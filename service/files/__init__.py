@@ -59,8 +59,13 @@ __all__ = [
 ]
 
 
-def read_activity(name: str, data: bytes, limits: Limits | None = None) -> FileResult:
-    """Read one GPX or FIT file from its bytes. Raises FileError."""
+def read_activity(
+    name: str, data: bytes, limits: Limits | None = None, units: str = "metric"
+) -> FileResult:
+    """Read one GPX or FIT file from its bytes. Raises FileError.
+
+    ``units`` ("metric" or "imperial") is how a pace in the reason reads: per km or per mi.
+    """
     limits = limits or Limits()
     if len(data) > limits.max_bytes:
         raise FileError(
@@ -69,12 +74,12 @@ def read_activity(name: str, data: bytes, limits: Limits | None = None) -> FileR
     if not data.strip():
         raise FileError("the file is empty")
     if _fit.is_fit(data):
-        return from_fit(name, data, limits)
+        return from_fit(name, data, limits, units)
     if data[:2] in (b"<\x00", b"\x00<"):
         raise FileError("looks like UTF-16 text without a byte-order mark; save it as UTF-8")
     if not _looks_like_xml(data):
         raise FileError("not a GPX or FIT file: it is neither XML nor has a FIT header")
-    return _from_gpx(name, data, limits)
+    return _from_gpx(name, data, limits, units)
 
 
 def read_path(path: str | os.PathLike[str], limits: Limits | None = None) -> FileResult:
@@ -133,7 +138,7 @@ def _looks_like_xml(data: bytes) -> bool:
     return data.lstrip(b" \t\r\n").startswith(b"<")
 
 
-def _from_gpx(name: str, data: bytes, limits: Limits) -> FileResult:
+def _from_gpx(name: str, data: bytes, limits: Limits, units: str) -> FileResult:
     text = _gpx.decode(data)
     scanned = _gpx.scan(text, limits)
     counts = scanned.counts
@@ -173,9 +178,9 @@ def _from_gpx(name: str, data: bytes, limits: Limits) -> FileResult:
     assert measured.end is not None
     file_type = _gpx.track_type(gpx)
     if file_type:
-        kind = _track.by_gpx_type(file_type, measured.distance_m, measured.moving_time_s)
+        kind = _track.by_gpx_type(file_type, measured.distance_m, measured.moving_time_s, units)
     else:
-        kind = _track.by_pace(measured.distance_m, measured.moving_time_s)
+        kind = _track.by_pace(measured.distance_m, measured.moving_time_s, units)
     return FileResult(
         name=name,
         format="gpx",

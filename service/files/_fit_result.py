@@ -15,7 +15,7 @@ from service.files._common import stated_offset
 from service.files._fit_clock import CANNOT_PLACE
 
 
-def from_fit(name: str, data: bytes, limits: Limits) -> FileResult:
+def from_fit(name: str, data: bytes, limits: Limits, units: str = "metric") -> FileResult:
     content = _fit.read(data, limits)
     if content.file_type == "course":
         return not_recorded(name, "fit", "a course (a planned route)", content.records)
@@ -62,7 +62,7 @@ def from_fit(name: str, data: bytes, limits: Limits) -> FileResult:
         sport, sub_sport = known.pop()
         kind = _track.by_fit_sport(sport, sub_sport, distance, moving)
     else:
-        kind = _track.by_pace(distance, moving)
+        kind = _track.by_pace(distance, moving, units)
     return FileResult(
         name=name,
         format="fit",

@@ -17,6 +17,8 @@ from datetime import datetime
 from gpxpy import geo
 
 from coaching.runs import is_finished_run
+from coaching.units import from_units
+from coaching.units import unit_label
 from service.files._common import FileError
 
 # A stretch between two timed points counts as moving when it is covered at
@@ -262,9 +264,10 @@ class Kind:
     reason: str
 
 
-def _pace(speed: float) -> str:
-    seconds = round(1000 / speed)
-    return f"{seconds // 60}:{seconds % 60:02d} per km"
+def _pace(speed: float, units: str = "metric") -> str:
+    """A speed as the athlete reads a pace: "8:20 per km", or "13:25 per mi" in imperial."""
+    seconds = round(from_units(1, units) / speed)
+    return f"{seconds // 60}:{seconds % 60:02d} per {unit_label(units)}"
 
 
 def _finish(sport_type: str, why: str, distance_m: float, moving_s: float) -> Kind:
@@ -279,7 +282,7 @@ def _finish(sport_type: str, why: str, distance_m: float, moving_s: float) -> Ki
     return Kind(sport_type, False, f"{problem} ({why})")
 
 
-def by_gpx_type(raw: str, distance_m: float, moving_s: float) -> Kind:
+def by_gpx_type(raw: str, distance_m: float, moving_s: float, units: str = "metric") -> Kind:
     """Trust the file's own ``<type>``."""
     key = "".join(ch for ch in raw.lower() if ch not in " _-")
     sport_type = GPX_TYPES.get(key)
@@ -288,7 +291,9 @@ def by_gpx_type(raw: str, distance_m: float, moving_s: float) -> Kind:
         if sport_type != "Run" and moving_s > 0:
             speed = distance_m / moving_s
             if RUN_MIN_SPEED_MS <= speed <= RUN_MAX_SPEED_MS:
-                why += f"; its pace ({_pace(speed)}) would suit a run, but the file's type wins"
+                why += (
+                    f"; its pace ({_pace(speed, units)}) would suit a run, but the file's type wins"
+                )
     else:
         why = f"{raw}, from the file's type"
     if sport_type is None:
@@ -309,8 +314,8 @@ def by_fit_sport(sport: str, sub_sport: str | None, distance_m: float, moving_s:
     return Kind(sport_type, False, why)
 
 
-def by_pace(distance_m: float, moving_s: float) -> Kind:
-    """No type in the file: decide by the average moving speed."""
+def by_pace(distance_m: float, moving_s: float, units: str = "metric") -> Kind:
+    """No type in the file: decide by the average moving speed (a pace in ``units``)."""
     if moving_s <= 0 or distance_m <= 0:
         return Kind(None, False, "no activity type in the file, and no movement to judge by")
     speed = distance_m / moving_s
@@ -318,7 +323,8 @@ def by_pace(distance_m: float, moving_s: float) -> Kind:
         return Kind(
             None,
             False,
-            f"no activity type in the file; {_pace(speed)} ({speed:.1f} m/s) is a walking pace",
+            f"no activity type in the file; {_pace(speed, units)} ({speed:.1f} m/s)"
+            " is a walking pace",
         )
     if speed > RUN_MAX_SPEED_MS:
         return Kind(
@@ -328,7 +334,7 @@ def by_pace(distance_m: float, moving_s: float) -> Kind:
         )
     return _finish(
         "Run",
-        f"no activity type in the file; {_pace(speed)} is a running pace",
+        f"no activity type in the file; {_pace(speed, units)} is a running pace",
         distance_m,
         moving_s,
     )

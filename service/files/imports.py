@@ -134,7 +134,7 @@ def import_files(
     athlete_id: int,
     files: Iterable[tuple[str, bytes | FileError]],
     limits: Limits | None = None,
-    read: Callable[[str, bytes, Limits], FileResult] | None = None,
+    read: Callable[[str, bytes, Limits, str], FileResult] | None = None,
 ) -> list[ImportResult]:
     """Read each file and import the runs into the athlete's history, in the order given.
 
@@ -143,13 +143,16 @@ def import_files(
     large) is reported as that error. Files past ``max_request_bytes`` in all are
     reported as skipped. Raises ``UnknownAthlete`` before reading anything.
     ``read`` parses one file, ``read_activity`` unless given (the web app parses
-    in a child process: ``service.web.throttle``).
+    in a child process: ``service.web.throttle``); it is given the athlete's units,
+    so a "not a run" reason gives its pace per km or per mile as the note would.
     """
     limits = limits or Limits()
     read = read or read_activity
     with deps.session_factory() as session:
-        if session.get(Athlete, athlete_id) is None:
+        found_athlete = session.get(Athlete, athlete_id)
+        if found_athlete is None:
             raise UnknownAthlete(athlete_id)
+        units = found_athlete.effective_units()
     budget = RequestBudget(limits)
     results = []
     for name, data in files:
@@ -159,7 +162,7 @@ def import_files(
                 raise data
             if len(data) <= limits.max_bytes:  # a larger one is refused by the reader
                 budget.charge(len(data))
-            found = read(shown, data, limits)
+            found = read(shown, data, limits, units)
             results.append(_import_one(deps, athlete_id, shown, data, found))
         except FileError as error:
             results.append(ImportResult(shown, ERROR, error=str(error)))

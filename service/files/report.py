@@ -57,11 +57,11 @@ def _walk(folder: str) -> Iterator[str]:
                 yield os.path.join(root, name)
 
 
-def read_one(path: str, limits: Limits, budget: RequestBudget) -> FileResult:
+def read_one(path: str, limits: Limits, budget: RequestBudget, units: str = "metric") -> FileResult:
     """Read one file within the per-file and per-command limits; raises FileError."""
     data = read_bounded(path, limits)
     budget.charge(len(data))
-    return read_activity(path, data, limits)
+    return read_activity(path, data, limits, units)
 
 
 def duration(seconds: int) -> str:

@@ -92,10 +92,10 @@ class ChildReader:
                 )
             return self.pool
 
-    def __call__(self, name: str, data: bytes, limits: Limits) -> FileResult:
+    def __call__(self, name: str, data: bytes, limits: Limits, units: str = "metric") -> FileResult:
         pool = self._pool()
         try:
-            return pool.submit(read_activity, name, data, limits).result()
+            return pool.submit(read_activity, name, data, limits, units).result()
         except BrokenProcessPool:  # the child died (out of memory?): start afresh next time
             with self.lock:
                 if self.pool is pool:

@@ -151,7 +151,7 @@ def test_skipped_run_says_when_the_next_circuit_is_due():
         ("cutback", "easier week"),
         ("rebuild", "step 2 of 4 back to your usual week"),
         ("restart", "cautious restart"),
-        ("hold", "hold steady"),
+        ("hold", "ease back after last week's big rise"),
         ("build", "at most 10%"),
         ("recover", "easy week after your race"),
         ("race_week", "before race day"),

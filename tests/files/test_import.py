@@ -27,6 +27,8 @@ from service.storage.models import Activity
 from service.storage.models import Athlete
 from tests.conftest import TOKEN_KEY
 from tests.files.builders import START
+from tests.files.builders import gpx as gpx_doc
+from tests.files.builders import points
 from tests.files.builders import run_gpx
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -320,15 +322,26 @@ def test_an_unknown_athlete_reads_nothing(deps):
 def test_a_crash_in_one_file_does_not_stop_the_others(deps, athlete, monkeypatch):
     real = uploads.read_activity
 
-    def flaky(name, data, limits=None):
+    def flaky(name, data, limits=None, units="metric"):
         if name == "crash.gpx":
             raise RuntimeError("boom")
-        return real(name, data, limits)
+        return real(name, data, limits, units)
 
     monkeypatch.setattr(uploads, "read_activity", flaky)
     results = uploads.import_files(deps, athlete, [("crash.gpx", b"x"), ("ok.gpx", run_gpx())])
     assert [r.status for r in results] == ["error", "imported"]
     assert results[0].error == "could not be imported (RuntimeError)"
+
+
+def test_a_walk_is_refused_with_its_pace_in_the_athletes_units(deps, athlete):
+    with deps.session_factory() as session:
+        session.get(Athlete, athlete).units = "imperial"
+        session.commit()
+    walk = gpx_doc(points(61, step_deg=0.00012)).encode()  # about 1.3 m/s, no type
+    (result,) = uploads.import_files(deps, athlete, [("walk.gpx", walk)])
+    assert result.status == "not a run"
+    assert "per mi" in result.detail
+    assert "per km" not in result.detail
 
 
 # postrun gpx --import ------------------------------------------------------------
