@@ -68,6 +68,14 @@ class Settings:
     sweep_after_s: int = 120
     # ...and runs this often (Celery beat).
     sweep_interval_s: int = 60
+    # The sweeper also enqueues an athlete's eight-week import again when it is still
+    # pending this long after it was queued, started, read its last page or was last
+    # enqueued by the sweeper: its task was lost with a killed worker or Redis, which
+    # Celery would redeliver only after its 30-minute visibility timeout while the
+    # athlete's new runs wait for the import (docs/operations.md#what-survives-a-crash).
+    # A live import reads a page far more often: one Strava call, which gives up after
+    # 5 s to connect and 30 s to answer (DEFAULT_TIMEOUT, service/strava/http.py).
+    backfill_sweep_after_s: int = 300
     # A 404 this soon after a create is retried: Strava can announce an activity
     # before it is readable (docs/sources.md#why-a-404-soon-after-a-create-is-retried).
     not_found_grace_s: int = 300
@@ -152,6 +160,7 @@ ENV_NAMES = {
     "event_max_attempts": "POSTRUN_EVENT_MAX_ATTEMPTS",
     "sweep_after_s": "POSTRUN_SWEEP_AFTER_S",
     "sweep_interval_s": "POSTRUN_SWEEP_INTERVAL_S",
+    "backfill_sweep_after_s": "POSTRUN_BACKFILL_SWEEP_AFTER_S",
     "not_found_grace_s": "POSTRUN_NOT_FOUND_GRACE_S",
     "rate_window_s": "POSTRUN_RATE_WINDOW_S",
     "rate_day_s": "POSTRUN_RATE_DAY_S",
@@ -176,6 +185,7 @@ ZERO_IS_DEFAULT = frozenset(
         "event_max_attempts",
         "sweep_after_s",
         "sweep_interval_s",
+        "backfill_sweep_after_s",
         "not_found_grace_s",
         "rate_window_s",
         "rate_day_s",

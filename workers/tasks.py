@@ -19,6 +19,7 @@ from service.logs import log_context
 from service.ops import maintenance
 from service.pipeline import backfill
 from service.pipeline import processing
+from service.pipeline.admin import claim_stale_backfills
 from service.pipeline.admin import claim_stale_events
 from service.pipeline.deps import Deps
 from service.pipeline.errors import RetryLater
@@ -175,12 +176,18 @@ def enqueue_batch(event_ids: list[int], countdown: float) -> None:
 
 @shared_task(name="postrun.sweep_events")
 def sweep_events() -> int:
-    """Re-enqueue events that were accepted but not finished (a lost enqueue or task)."""
+    """Re-enqueue events that were accepted but not finished (a lost enqueue or task),
+    and eight-week imports still pending past their next check (a lost task)."""
     deps = _deps()
     ids = claim_stale_events(deps)
     for event_id in ids:
         deps.enqueue(event_id)
-    return len(ids)
+    athletes: list[int] = []
+    if deps.enqueue_backfill is not None:
+        athletes = claim_stale_backfills(deps)
+        for athlete_id in athletes:
+            deps.enqueue_backfill(athlete_id)
+    return len(ids) + len(athletes)
 
 
 @shared_task(bind=True, name="postrun.backfill_athlete", acks_late=True, reject_on_worker_lost=True)
@@ -194,6 +201,7 @@ def backfill_athlete(self, athlete_id: int) -> int:  # type: ignore[no-untyped-d
         if self.request.retries >= limit:
             backfill.mark_failed(deps, int(athlete_id))
             raise
+        backfill.defer(deps, int(athlete_id), countdown)
         raise self.retry(exc=error, countdown=countdown, max_retries=limit + 1) from error
     # Runs that arrived meanwhile go on now rather than at their deferral's next check.
     for event_id, countdown in events_waiting_for_import(deps, int(athlete_id)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from service.pipeline.backfill import next_check
 from service.pipeline.deps import Deps
 from service.storage.models import Athlete
 from service.storage.models import BackfillStatus
@@ -38,6 +39,9 @@ def connect_athlete(deps: Deps, code: str, granted_scope: str | None = None) -> 
         athlete.needs_reauth = False
         if deps.enqueue_backfill is not None:
             athlete.backfill_status = BackfillStatus.PENDING
+            # Should the task be lost, the sweeper enqueues the import again after this
+            # (docs/operations.md#what-survives-a-crash).
+            athlete.backfill_next_check_at = next_check(deps)
         session.commit()
     if deps.enqueue_backfill is not None:
         deps.enqueue_backfill(profile.id)

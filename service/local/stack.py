@@ -166,9 +166,17 @@ class Stack:
 
     def _enqueue(self, event_id: int) -> None:
         """Hand an event to the real worker, as the web app does."""
+        self._send("postrun.process_event", event_id, queue="postrun")
+
+    def _enqueue_backfill(self, athlete_id: int) -> None:
+        """Queue an athlete's eight-week import, as connecting in the web app does."""
+        # The low-priority queue of celery_config's routes.
+        self._send("postrun.backfill_athlete", athlete_id, queue="postrun-low")
+
+    def _send(self, task: str, argument: int, queue: str) -> None:
         if self._celery is None:
             self._celery = Celery(broker=self.settings.redis_url)
-        self._celery.send_task("postrun.process_event", args=(event_id,), queue="postrun")
+        self._celery.send_task(task, args=(argument,), queue=queue)
 
     def kill_worker(self) -> None:
         """SIGKILL the worker, as the kernel's OOM killer or a lost machine would."""
@@ -204,9 +212,18 @@ class Stack:
 
     def connect_athlete(self, **profile: Any) -> int:
         """Create a sandbox athlete and connect them through the real OAuth code exchange."""
-        assert self.deps is not None
         created = self.sandbox("POST", "/sandbox/athletes", json=profile)
-        return connect_athlete(self.deps, created["code"])
+        return self.connect(created["code"])
+
+    def connect(self, code: str, backfill: bool = False) -> int:
+        """Connect the sandbox athlete whose OAuth ``code`` this is. With ``backfill``
+        their eight-week import is queued for the worker, as the web app's connect
+        does; without, they start with none and their runs never wait for one."""
+        assert self.deps is not None
+        deps = self.deps
+        if backfill:
+            deps = dataclasses.replace(deps, enqueue_backfill=self._enqueue_backfill)
+        return connect_athlete(deps, code)
 
     def upload(self, athlete_id: int, activity: dict[str, Any]) -> dict[str, Any]:
         return self.sandbox(

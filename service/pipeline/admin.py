@@ -1,12 +1,19 @@
-"""Queries for operators and the sweeper: list, re-run and reclaim stored events."""
+"""Queries for operators and the sweeper: list, re-run and reclaim stored events, and
+reclaim eight-week imports whose task was lost."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
+from typing import cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 
+from service.pipeline.backfill import next_check
 from service.pipeline.deps import Deps
+from service.storage.models import Athlete
+from service.storage.models import BackfillStatus
 from service.storage.models import Event
 from service.storage.models import EventStatus
 
@@ -69,6 +76,36 @@ def claim_stale_events(deps: Deps, limit: int = 500) -> list[int]:
             event.next_check_at = now + timedelta(seconds=deps.settings.sweep_after_s)
         session.commit()
         return [event.id for event in events]
+
+
+def claim_stale_backfills(deps: Deps, limit: int = 100) -> list[int]:
+    """Athletes whose eight-week import is still pending past its next check: its task
+    was lost with a killed worker or Redis (docs/operations.md#what-survives-a-crash).
+
+    Each one claimed is pushed back by ``backfill_sweep_after_s``, so the sweeper hands
+    an import on once per period at most. The claim is one conditional update per
+    athlete, counted: of two sweeps that see the same import, only one claims it.
+    """
+    now = deps.now()
+    stale = sa.and_(
+        Athlete.backfill_status == BackfillStatus.PENDING,
+        sa.or_(Athlete.backfill_next_check_at.is_(None), Athlete.backfill_next_check_at < now),
+    )
+    claimed = []
+    with deps.session_factory() as session:
+        candidates = session.scalars(
+            sa.select(Athlete.id).where(stale).order_by(Athlete.id).limit(limit)
+        ).all()
+        for athlete_id in candidates:
+            result = session.execute(
+                sa.update(Athlete)
+                .where(Athlete.id == athlete_id, stale)
+                .values(backfill_next_check_at=next_check(deps))
+            )
+            if cast("CursorResult[Any]", result).rowcount == 1:
+                claimed.append(athlete_id)
+        session.commit()
+    return claimed
 
 
 def count_events(deps: Deps) -> list[tuple[str, int]]:

@@ -4,11 +4,17 @@ The first note then already knows the athlete's weekly volume. One API call
 fetches up to 200 activities (Strava's largest page); paging stops at the first
 page with fewer than 200. Runs we already hold are left as they are, so the
 backfill can run twice, or alongside the webhook pipeline, without harm.
+
+While it is pending, the athlete's ``backfill_next_check_at`` is pushed on each
+time the import is queued, starts, reads a page or is deferred; the sweeper
+enqueues an import that lets it pass again (``claim_stale_backfills``,
+docs/operations.md#what-survives-a-crash).
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -47,8 +53,8 @@ def backfill_athlete(deps: Deps, athlete_id: int) -> int:
         added = 0
         newest: ActivityData | None = None
         try:
-            tokens = fresh_tokens(deps, session, athlete)
             _progress(deps, athlete_id, found=0)  # a retried backfill counts afresh
+            tokens = fresh_tokens(deps, session, athlete)
             found = 0
             for page in range(1, MAX_PAGES + 1):
                 summaries = deps.strava.list_activities(tokens, after, page, PAGE_SIZE)
@@ -78,11 +84,20 @@ def backfill_athlete(deps: Deps, athlete_id: int) -> int:
     return added
 
 
+def next_check(deps: Deps, wait_s: float = 0.0) -> datetime:
+    """When the sweeper may enqueue a pending import again, if it shows no sign of life
+    after ``wait_s`` more seconds (the time a deferred import waits for its retry)."""
+    return deps.now() + timedelta(seconds=wait_s + deps.settings.backfill_sweep_after_s)
+
+
 def _progress(deps: Deps, athlete_id: int, found: int) -> None:
-    """Record how many runs the import has found, in its own commit, for the settings page."""
+    """Record how many runs the import has found, for the settings page, and that it is
+    alive, for the sweeper: in its own commit."""
     with deps.session_factory() as session:
         session.execute(
-            sa.update(Athlete).where(Athlete.id == athlete_id).values(backfill_found=found)
+            sa.update(Athlete)
+            .where(Athlete.id == athlete_id)
+            .values(backfill_found=found, backfill_next_check_at=next_check(deps))
         )
         session.commit()
 
@@ -118,6 +133,17 @@ def _import(deps: Deps, athlete_id: int, item: ActivityData) -> bool:
             session.rollback()
             return False
         return True
+
+
+def defer(deps: Deps, athlete_id: int, seconds: float) -> None:
+    """The task retries the import in ``seconds``: keep the sweeper away until well after."""
+    with deps.session_factory() as session:
+        session.execute(
+            sa.update(Athlete)
+            .where(Athlete.id == athlete_id, Athlete.backfill_status == BackfillStatus.PENDING)
+            .values(backfill_next_check_at=next_check(deps, seconds))
+        )
+        session.commit()
 
 
 def mark_failed(deps: Deps, athlete_id: int) -> None:

@@ -120,6 +120,10 @@ class Athlete(Base):
     # Runs the import has found so far, shown on the settings page while it works.
     backfill_found: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     backfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # While the import is pending: when the sweeper may enqueue it again, its task being
+    # lost (claim_stale_backfills, docs/operations.md#what-survives-a-crash). Pushed on
+    # when it is queued, starts, reads a page or is deferred; None (before 0007): at once.
+    backfill_next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # IANA name from the athlete's latest Strava activity; None means UTC. The chart's
     # weeks and the note's clock times follow it (coaching.localtime).

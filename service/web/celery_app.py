@@ -68,7 +68,8 @@ def enqueuers(
         try:
             celery.send_task(BACKFILL_ATHLETE, (athlete_id,), retry=False)
         except Exception:
-            # The athlete is connected; their history fills up from new runs instead.
+            # The athlete is connected with the import pending; the sweeper enqueues it
+            # again (docs/operations.md#what-survives-a-crash).
             log.exception("could not enqueue the backfill of athlete %s", athlete_id)
 
     return enqueue, enqueue_backfill

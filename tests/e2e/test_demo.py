@@ -138,8 +138,9 @@ def test_running_demo_signs_in_survives_redis_and_stops_on_sigterm(short_dir):
         assert "Hi Dana" in settings.text
         # Connecting again starts a new eight-week import, and a new run waits for it (up
         # to 15 minutes). Let it finish first: this test is about Redis dying, and a
-        # backfill task that was in flight when Redis died is only redelivered after
-        # Celery's visibility timeout.
+        # backfill task that was in flight when Redis died comes back only when the
+        # sweeper enqueues it again, after POSTRUN_BACKFILL_SWEEP_AFTER_S (5 minutes;
+        # docs/operations.md#what-survives-a-crash).
         wait_until(
             lambda: "Your last eight weeks are in" in browser.get(settings.url, timeout=10).text,
             60,

@@ -16,8 +16,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
+from service.local.embedded import wait_until
 from service.pipeline.description import MARKER
 from service.pipeline.description import strip_blocks
+from service.pipeline.processing import WAITING_FOR_IMPORT
+from service.storage.models import Athlete
 from service.storage.models import Event
 from tests.conftest import running_stack
 from tests.e2e.conftest import run_payload
@@ -27,6 +30,7 @@ pytestmark = pytest.mark.e2e
 FAST = {
     "sweep_after_s": 3,
     "sweep_interval_s": 1,
+    "backfill_sweep_after_s": 15,
     "rate_window_s": 5,
     "task_max_retries": 10,
     "event_max_attempts": 30,
@@ -215,7 +219,58 @@ def test_tokens_expiring_mid_burst(stack):
     stack.wait_idle(timeout=120)
 
     assert_annotated_once(stack, written)
-    from service.storage.models import Athlete
-
     with stack.deps.session_factory() as session:
         assert not any(session.get(Athlete, a).needs_reauth for a in athletes)
+
+
+def list_calls(stack):
+    return stack.sandbox("GET", "/sandbox/stats")["calls"].get("GET /api/v3/athlete/activities", 0)
+
+
+def test_an_import_lost_with_its_worker_is_enqueued_again_by_the_sweeper(stack):
+    """The worker dies while the eight-week import reads its first page and a new run
+    waits for it. Celery would hand the import out again only after Redis's visibility
+    timeout (30 minutes), the run meanwhile waiting 15; the sweeper enqueues it again
+    after ``backfill_sweep_after_s`` (docs/operations.md#what-survives-a-crash)."""
+    created = stack.sandbox("POST", "/sandbox/athletes", json={"firstname": "Lost import"})
+    athlete = created["athlete_id"]
+    for days_ago in (3, 10, 24):
+        stack.upload(athlete, run_payload(days_ago=days_ago, description="Before postrun."))
+    stack.wait_idle()  # their webhooks came before the athlete connected: ignored
+    # Connect with no worker running, so the import starts only once Strava is slow: its
+    # first page then stays in flight for ``hold_s``.
+    stack.kill_worker()
+    stack.connect(created["code"], backfill=True)
+    hold_s = 30
+    stack.sandbox("POST", "/sandbox/faults", json={"latency_s": hold_s})
+    calls = list_calls(stack)
+    stack.start_worker()
+    wait_until(lambda: list_calls(stack) > calls, 30, "the import to ask for its first page")
+    run = stack.upload(athlete, run_payload(description="First run with postrun."))
+    waiting = f"RetryLater: {WAITING_FOR_IMPORT}"
+    wait_until(
+        lambda: [e[4] for e in history(stack, run["id"])] == [waiting],
+        hold_s / 2,
+        "the new run to wait for the import",
+    )
+    with stack.deps.session_factory() as session:
+        lost = session.get(Athlete, athlete)
+        assert (lost.backfill_status, lost.backfill_found) == ("pending", 0)  # still in flight
+
+    stack.kill_worker()
+    stack.sandbox("POST", "/sandbox/faults", json=NO_FAULTS)
+    stack.start_worker()
+
+    wait_until(
+        lambda: MARKER in stack.activity(run["id"])["description"],
+        90,  # the sweeper's 15 s, the worker's restart and the run's note; not 15 minutes
+        "the waiting run's note",
+        interval=0.2,
+    )
+    assert_annotated_once(stack, {run["id"]: "First run with postrun."})
+    with stack.deps.session_factory() as session:
+        done = session.get(Athlete, athlete)
+        (event,) = session.scalars(sa.select(Event).where(Event.object_id == run["id"]))
+        # The three runs from before, and the new one: the import lists it too.
+        assert (done.backfill_status, done.backfill_found) == ("done", 4)
+        assert event.finished_at >= done.backfilled_at  # the note came after the import

@@ -18,6 +18,7 @@ from service.accounts.policy import write_policy
 from service.accounts.tokens import fresh_tokens
 from service.config import sqlite_url
 from service.pipeline import backfill
+from service.pipeline.admin import claim_stale_backfills
 from service.pipeline.history import coaching_settings
 from service.storage import crypto
 from service.storage import migrate
@@ -223,6 +224,19 @@ def test_backfill_marks_a_refused_token(deps, control, sandbox):
 
     with deps.session_factory() as session:
         assert session.get(Athlete, athlete_id).backfill_status == "failed"
+
+
+def test_an_import_whose_task_is_lost_after_connecting_is_swept(deps, control, backfills):
+    """Connecting schedules the sweeper's check of the import it queues."""
+    athlete_id = connect_athlete(deps, control("POST", "/sandbox/athletes", json={})["code"])
+    assert backfills == [athlete_id]
+    connected = deps.clock()
+    after = deps.settings.backfill_sweep_after_s
+
+    deps.clock = lambda: connected + after - 5
+    assert claim_stale_backfills(deps) == []
+    deps.clock = lambda: connected + after + 5
+    assert claim_stale_backfills(deps) == [athlete_id]
 
 
 def test_connect_marks_the_backfill_pending_only_when_there_is_a_queue(deps, control):
