@@ -8,6 +8,7 @@ configuration table). Nothing reads ``os.environ`` elsewhere, so tests pass a
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -201,17 +202,25 @@ ZERO_IS_DEFAULT = frozenset(
 def _parse(name: str, kind: str, raw: str) -> Any:
     if "bool" in kind:
         return parse_bool(name, raw)
+    # Every number here is a count, a size, a period, an id or a niceness: none may be
+    # negative, and a period of NaN or infinity seconds would only hang or break things.
     if "int" in kind:
         try:
-            return int(raw)
+            number: float = int(raw)
         except ValueError:
             raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
-    if "float" in kind:
+    elif "float" in kind:
         try:
-            return float(raw)
+            number = float(raw)
         except ValueError:
             raise ConfigError(f"{name} must be a number, not {raw!r}") from None
-    return raw
+        if not math.isfinite(number):
+            raise ConfigError(f"{name} must be a finite number, not {raw!r}")
+    else:
+        return raw
+    if number < 0:
+        raise ConfigError(f"{name} must be 0 or more, not {raw!r}")
+    return number
 
 
 def sqlite_url(path: Path) -> str:

@@ -70,6 +70,13 @@ def test_public_url_loses_its_trailing_slash():
         ("STRAVA_CLIENT_ID", "abc", "STRAVA_CLIENT_ID must be a whole number"),
         ("POSTRUN_REREAD_AFTER_S", "soon", "POSTRUN_REREAD_AFTER_S must be a number"),
         ("POSTRUN_EMBEDDED", "maybe", "POSTRUN_EMBEDDED must be true or false"),
+        ("POSTRUN_RATE_DAY_S", "-86400", "POSTRUN_RATE_DAY_S must be 0 or more"),
+        ("POSTRUN_WEB_THREADS", "-1", "POSTRUN_WEB_THREADS must be 0 or more"),
+        ("POSTRUN_WORKER_NICE", "-5", "POSTRUN_WORKER_NICE must be 0 or more"),
+        ("POSTRUN_REREAD_AFTER_S", "-2", "POSTRUN_REREAD_AFTER_S must be 0 or more"),
+        ("POSTRUN_REREAD_AFTER_S", "nan", "POSTRUN_REREAD_AFTER_S must be a finite number"),
+        ("POSTRUN_REREAD_AFTER_S", "inf", "POSTRUN_REREAD_AFTER_S must be a finite number"),
+        ("POSTRUN_UPLOAD_MAX_MB", "9" * 5000, "POSTRUN_UPLOAD_MAX_MB must be a whole number"),
     ],
 )
 def test_malformed_values_are_refused_with_the_name(name, raw, message):
