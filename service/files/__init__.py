@@ -34,9 +34,6 @@ import os
 import stat
 
 from coaching import Run
-from service.files import _fit
-from service.files import _gpx
-from service.files import _track
 from service.files._common import MB
 from service.files._common import FileError
 from service.files._common import FileResult
@@ -45,7 +42,6 @@ from service.files._common import RequestBudget
 from service.files._common import human_bytes
 from service.files._common import not_recorded
 from service.files._common import skipped_note
-from service.files._fit_result import from_fit
 
 __all__ = [
     "MB",
@@ -66,6 +62,13 @@ def read_activity(
 
     ``units`` ("metric" or "imperial") is how a pace in the reason reads: per km or per mi.
     """
+    # The parsers (gpxpy, fitdecode) load with the first file read, not with this
+    # package: the web and the worker hand files to a child process and never read
+    # one themselves, and each would hold both for nothing
+    # (docs/operations.md#the-demo, Memory).
+    from service.files import _fit
+    from service.files._fit_result import from_fit
+
     limits = limits or Limits()
     if len(data) > limits.max_bytes:
         raise FileError(
@@ -139,6 +142,9 @@ def _looks_like_xml(data: bytes) -> bool:
 
 
 def _from_gpx(name: str, data: bytes, limits: Limits, units: str) -> FileResult:
+    from service.files import _gpx  # loaded with the first file, as above
+    from service.files import _track
+
     text = _gpx.decode(data)
     scanned = _gpx.scan(text, limits)
     counts = scanned.counts
