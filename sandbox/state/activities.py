@@ -32,7 +32,20 @@ UPDATABLE_FIELDS = (
 )
 BOOL_FIELDS = frozenset({"commute", "hide_from_home", "trainer", "private", "manual", "flagged"})
 # What the athlete can change "on their phone" through PATCH /sandbox/activities/{id}.
-PHONE_FIELDS = frozenset({"name", "private", "description"})
+# What the athlete can change on the phone or the website: the title, privacy and
+# description; the run's type (race, long run, workout); and, by cropping, its distance
+# and times. Only the first two kinds are announced by an update event.
+PHONE_FIELDS = frozenset(
+    {
+        "name",
+        "private",
+        "description",
+        "workout_type",
+        "distance",
+        "moving_time",
+        "elapsed_time",
+    }
+)
 MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 30
 
@@ -164,7 +177,7 @@ class Activities:
             return payloads.clone(activity)
 
     def patch(self, activity_id: int, changes: dict[str, Any]) -> dict[str, Any]:
-        """The athlete edits on their phone: name, sport_type/type, private, description."""
+        """The athlete edits on their phone: PHONE_FIELDS, and sport_type/type."""
         with self.shared.lock:
             activity = self._stored(activity_id)
             allowed = {k: v for k, v in changes.items() if k in PHONE_FIELDS}

@@ -7,6 +7,10 @@
   athlete's recent activities (one low-priority call per 200) and queued as if
   Strava had announced them. Our own idea (docs/sources.md#why-a-daily-reconcile); no peer
   source.
+- The same listing keeps the local history true to the athlete's later edits: a run
+  marked as a race, or cropped, after its note was written. Strava announces only
+  title, type and privacy changes (docs/sources.md#webhook-event-fields); the note
+  already written stays as it is, the next ones count the run as it now stands.
 - Retention: finished events are kept for a while for `postrun events` and the
   metrics, then deleted. Athletes who leave are deleted at once (deauthorization
   or disconnect), so only their leftovers' age matters here.
@@ -28,9 +32,11 @@ from service.accounts.tokens import fresh_tokens
 from service.pipeline.deps import Deps
 from service.pipeline.intake import save_subscription_id
 from service.storage.models import Activity
+from service.storage.models import ActivitySource
 from service.storage.models import Athlete
 from service.storage.models import Event
 from service.storage.models import EventStatus
+from service.strava.payloads import ActivityData
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +96,10 @@ def reconcile(deps: Deps, days: int = RECONCILE_DAYS) -> list[int]:
                         distance_m=item.distance_m,
                         moving_time_s=item.moving_time_s,
                     )
-                    if is_run and session.get(Activity, item.id) is None:
+                    stored = session.get(Activity, item.id)
+                    if stored is not None:
+                        _follow_edits(stored, item)
+                    elif is_run:
                         event = _synthetic_create(deps, session, subscription, athlete.id, item.id)
                         if event is not None:
                             session.add(event)
@@ -101,6 +110,24 @@ def reconcile(deps: Deps, days: int = RECONCILE_DAYS) -> list[int]:
                 page += 1
         session.commit()
     return created
+
+
+def _follow_edits(stored: Activity, item: ActivityData) -> None:
+    """Bring a stored run's race mark, distance and moving time up to Strava's."""
+    if not stored.is_run or stored.source != ActivitySource.STRAVA:
+        return
+    edited = {
+        "workout_type": item.workout_type,
+        "distance_m": item.distance_m,
+        "moving_time_s": item.moving_time_s,
+    }
+    changed = {k: v for k, v in edited.items() if getattr(stored, k) != v}
+    for name, value in changed.items():
+        setattr(stored, name, value)
+    if changed:
+        log.info(
+            "activity %s: history follows the athlete's edit of %s", stored.id, sorted(changed)
+        )
 
 
 def _synthetic_create(

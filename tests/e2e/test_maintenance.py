@@ -9,6 +9,7 @@ import pytest
 
 from service.ops import maintenance
 from service.pipeline.description import MARKER
+from service.storage.models import Activity
 from service.storage.models import Athlete
 from tests.e2e.conftest import run_payload
 
@@ -70,6 +71,27 @@ def test_the_reconcile_finds_runs_whose_webhook_never_came(stack, deps, athlete)
     assert described.startswith("No webhook for me\n\n")
     assert MARKER in described
     assert MARKER not in (stack.activity(ride["id"])["description"] or "")
+
+
+def test_the_reconcile_brings_a_run_marked_as_a_race_or_cropped_up_to_date(stack, deps, athlete):
+    with deps.session_factory() as session:
+        session.get(Athlete, athlete).created_at -= timedelta(days=1)
+        session.commit()
+    created = stack.upload(athlete, run_payload(description="Parkrun!"))
+    stack.wait_idle()
+    described = stack.activity(created["id"])["description"]
+    assert MARKER in described
+    # Marked as a race and cropped on the phone: Strava sends no event for either.
+    edits = {"workout_type": 1, "distance": 5000.0, "moving_time": 1260}
+    stack.sandbox("PATCH", f"/sandbox/activities/{created['id']}", json=edits)
+    stack.wait_idle()
+
+    assert maintenance.reconcile(deps) == []
+    with deps.session_factory() as session:
+        row = session.get(Activity, created["id"])
+        assert (row.workout_type, row.distance_m, row.moving_time_s) == (1, 5000.0, 1260)
+    # The note already written stays as it was.
+    assert stack.activity(created["id"])["description"] == described
 
 
 def test_subscription_commands_against_the_sandbox(stack):
