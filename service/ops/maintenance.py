@@ -116,11 +116,14 @@ def _follow_edits(stored: Activity, item: ActivityData) -> None:
     """Bring a stored run's race mark, distance and moving time up to Strava's."""
     if not stored.is_run or stored.source != ActivitySource.STRAVA:
         return
-    edited = {
-        "workout_type": item.workout_type,
-        "distance_m": item.distance_m,
-        "moving_time_s": item.moving_time_s,
-    }
+    # What the listing leaves out (no workout_type, a zero distance or time) is no edit;
+    # workout_type 0 is one: the race mark taken off.
+    edited: dict[str, object] = {}
+    if item.workout_type is not None:
+        edited["workout_type"] = item.workout_type
+    if item.distance_m > 0 and item.moving_time_s > 0:
+        edited["distance_m"] = item.distance_m
+        edited["moving_time_s"] = item.moving_time_s
     changed = {k: v for k, v in edited.items() if getattr(stored, k) != v}
     for name, value in changed.items():
         setattr(stored, name, value)

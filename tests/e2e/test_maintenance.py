@@ -93,6 +93,13 @@ def test_the_reconcile_brings_a_run_marked_as_a_race_or_cropped_up_to_date(stack
     # The note already written stays as it was.
     assert stack.activity(created["id"])["description"] == described
 
+    # The race mark taken off again is followed too.
+    stack.sandbox("PATCH", f"/sandbox/activities/{created['id']}", json={"workout_type": 0})
+    stack.wait_idle()
+    assert maintenance.reconcile(deps) == []
+    with deps.session_factory() as session:
+        assert session.get(Activity, created["id"]).workout_type == 0
+
 
 def test_subscription_commands_against_the_sandbox(stack):
     """`postrun unsubscribe`, `subscriptions` and `subscribe`, as an operator runs them."""
