@@ -165,10 +165,16 @@ class RateBudget:
         if used > limit:
             raise BudgetSpent("athlete's 15-minute", left)
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Bring the counters up to what Strava says it has counted."""
+    def observe(self, headers: Mapping[str, str], sent_at: float | None = None) -> None:
+        """Bring the counters up to what Strava says it has counted.
+
+        ``sent_at``: when the request went out. A window that opened between then and
+        now is left alone: Strava may have counted the request, and the usage in its
+        answer, in the window before (docs/sources.md#rate-limits).
+        """
         lowered = {k.lower(): v for k, v in headers.items()}
         windows = {name: (key, left) for key, name, _default, left in self._windows()}
+        since = None if sent_at is None else {w[0] for w in self._windows(sent_at)}
         for kind, header in HEADERS.items():
             limits = _parse_pair(lowered.get(f"{header}-limit"))
             usage = _parse_pair(lowered.get(f"{header}-usage"))
@@ -176,12 +182,18 @@ class RateBudget:
                 continue
             for span, index in (("15-minute", 0), ("daily", 1)):
                 key, left = windows[f"{kind} {span}"]
+                if since is not None and key not in since:
+                    continue
                 self._observe(keys=[key], args=[usage[index], limits[index], int(left) + 60])
 
-    def exhaust(self) -> None:
-        """After a 429: mark the short windows spent, so every worker waits for the next one."""
+    def exhaust(self, sent_at: float | None = None) -> None:
+        """After a 429: mark the short windows spent, so every worker waits for the next one.
+
+        Not a window that opened after ``sent_at``: the 429 was the window before's.
+        """
+        since = None if sent_at is None else {w[0] for w in self._windows(sent_at)}
         for key, name, default, left in self._windows():
-            if name.endswith("15-minute"):
+            if name.endswith("15-minute") and (since is None or key in since):
                 limit = int(self.client.hget(key, "limit") or default)
                 self._observe(keys=[key], args=[limit, limit, int(left) + 60])
 

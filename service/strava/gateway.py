@@ -8,6 +8,7 @@ requests error.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC
@@ -92,6 +93,7 @@ class StravaGateway:
         self.window_s = window_s
         self.counters = counters
         self._session: StravaSession | None = None
+        self._sent = threading.local()
 
     def _http(self) -> StravaSession:
         # One pooled session per gateway (and so per process): keep-alive to Strava.
@@ -102,7 +104,7 @@ class StravaGateway:
     def _record_rates(self, headers: Any, _method: str) -> None:
         """stravalib's rate-limiter hook: bring the shared budget up to Strava's counts."""
         if self.budget is not None:
-            self.budget.observe(dict(headers))
+            self.budget.observe(dict(headers), getattr(self._sent, "at", None))
 
     def _call(self, action: Callable[[], T], priority: str = "high") -> T:
         """Run one rate-counted API call: reserve budget first, translate errors after."""
@@ -112,13 +114,16 @@ class StravaGateway:
             except BudgetSpent as spent:
                 self._count("budget_deferred")
                 raise RateLimited(str(spent), spent.retry_after_s) from None
+            # When the request left, per thread: the answer's usage may belong to a window
+            # that closed meanwhile (RateBudget.observe).
+            self._sent.at = self.budget.clock()
         try:
             with translate_errors(self.clock, self.window_s):
                 result = action()
         except RateLimited:
             self._count("rate_limited")
             if self.budget is not None:
-                self.budget.exhaust()
+                self.budget.exhaust(getattr(self._sent, "at", None))
             raise
         except StravaError as error:
             self._count(type(error).__name__.lower())

@@ -1,6 +1,6 @@
 """Strava's daily limit on a fast clock: postrun fills the day, then waits for the next.
 
-The sandbox and postrun are given the same short windows (2 s) and day (12 s), as
+The sandbox and postrun are given the same short windows (4 s) and day (16 s), as
 the quota benchmark runs a whole day (bench/quota.py). With 10 reads a day and
 eight runs to annotate (16 calls at least), the work must spread over two days or
 more without a single 429, and every run ends with exactly one note.
@@ -19,7 +19,7 @@ from tests.e2e.test_faults import upload_runs
 
 pytestmark = pytest.mark.e2e
 
-WINDOW_S, DAY_S, PER_WINDOW, PER_DAY = 2, 12, 6, 10
+WINDOW_S, DAY_S, PER_WINDOW, PER_DAY = 4, 16, 6, 10
 SANDBOX = (
     "--rate-window-s",
     str(WINDOW_S),
@@ -41,7 +41,7 @@ def test_a_spent_day_defers_to_the_next_without_a_429():
     with running_stack("pr-day-", sandbox_args=SANDBOX, settings_overrides=SETTINGS) as stack:
         athlete = stack.connect_athlete(firstname="Daily")
         written = upload_runs(stack, athlete, 8)
-        stack.wait_idle(timeout=90)  # at least two of the 12 s days
+        stack.wait_idle(timeout=120)  # at least two of the 16 s days
 
         assert_annotated_once(stack, written)
         stats = stack.sandbox("GET", "/sandbox/stats")

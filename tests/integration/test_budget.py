@@ -108,6 +108,24 @@ def test_a_call_in_the_last_half_second_of_a_window_counts_in_the_next_too(budge
     assert budget.usage()["read 15-minute"] == (2, 100)
 
 
+def test_an_answer_that_crosses_into_a_new_window_is_not_counted_in_it(budget, clock):
+    """Sent at 23:59:59.9 with the day's usage at 800, answered at midnight: the 800 are
+    yesterday's, and must not spend today (the same for a quarter hour)."""
+    midnight = clock.now - clock.now % 86400 + 86400
+    clock.now = midnight + 0.05
+    budget.observe(headers(read_used=(90, 800)), sent_at=midnight - 0.1)
+    assert budget.usage()["read 15-minute"] == (0, 100)
+    assert budget.usage()["read daily"] == (0, 1000)
+
+    budget.exhaust(sent_at=midnight - 0.1)  # a 429 of the last window
+    assert budget.usage()["read 15-minute"] == (0, 100)
+
+    budget.observe(headers(read_used=(3, 3)), sent_at=midnight + 0.01)  # today's own
+    assert budget.usage()["read daily"] == (3, 1000)
+    budget.exhaust(sent_at=midnight + 0.01)
+    assert budget.usage()["read 15-minute"] == (100, 100)
+
+
 def test_headers_never_lower_what_we_counted(budget):
     for _ in range(10):
         budget.reserve()
