@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from typing import cast
 
@@ -28,7 +29,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 import coaching
-from service.accounts.tokens import fresh_tokens
+from service.pipeline.annotation import as_athlete
 from service.pipeline.deps import Deps
 from service.pipeline.intake import save_subscription_id
 from service.storage.models import Activity
@@ -36,7 +37,9 @@ from service.storage.models import ActivitySource
 from service.storage.models import Athlete
 from service.storage.models import Event
 from service.storage.models import EventStatus
+from service.strava.errors import AccessRevoked
 from service.strava.payloads import ActivityData
+from service.strava.payloads import Tokens
 
 log = logging.getLogger(__name__)
 
@@ -84,32 +87,45 @@ def reconcile(deps: Deps, days: int = RECONCILE_DAYS) -> list[int]:
             )
         )
         for athlete in athletes:
-            tokens = fresh_tokens(deps, session, athlete)
             after = int(max(since, athlete.created_at).timestamp())
-            page = 1
-            while True:
-                found = deps.strava.list_activities(tokens, after=after, page=page)
-                for item in found:
-                    is_run, _why = coaching.is_finished_run(
-                        sport_type=item.sport_type,
-                        activity_type=item.activity_type,
-                        distance_m=item.distance_m,
-                        moving_time_s=item.moving_time_s,
-                    )
-                    stored = session.get(Activity, item.id)
-                    if stored is not None:
-                        _follow_edits(stored, item)
-                    elif is_run:
-                        event = _synthetic_create(deps, session, subscription, athlete.id, item.id)
-                        if event is not None:
-                            session.add(event)
-                            session.flush()
-                            created.append(event.id)
-                if len(found) < 200:
-                    break
-                page += 1
+            try:
+                found = as_athlete(deps, session, athlete, partial(_recent, deps, after=after))
+            except AccessRevoked:
+                # One athlete who revoked access (their deauthorization never reached
+                # us) must not stop the reconcile for everyone after them.
+                athlete.needs_reauth = True
+                log.info("reconcile: Strava refused athlete %s's token; marked", athlete.id)
+                continue
+            for item in found:
+                is_run, _why = coaching.is_finished_run(
+                    sport_type=item.sport_type,
+                    activity_type=item.activity_type,
+                    distance_m=item.distance_m,
+                    moving_time_s=item.moving_time_s,
+                )
+                stored = session.get(Activity, item.id)
+                if stored is not None:
+                    _follow_edits(stored, item)
+                elif is_run:
+                    event = _synthetic_create(deps, session, subscription, athlete.id, item.id)
+                    if event is not None:
+                        session.add(event)
+                        session.flush()
+                        created.append(event.id)
         session.commit()
     return created
+
+
+def _recent(deps: Deps, tokens: Tokens, after: int) -> list[ActivityData]:
+    """Every activity the athlete started after ``after``, page by page (200 a call)."""
+    found: list[ActivityData] = []
+    page = 1
+    while True:
+        items = deps.strava.list_activities(tokens, after=after, page=page)
+        found += items
+        if len(items) < 200:
+            return found
+        page += 1
 
 
 def _follow_edits(stored: Activity, item: ActivityData) -> None:

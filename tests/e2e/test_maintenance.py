@@ -11,6 +11,7 @@ from service.ops import maintenance
 from service.pipeline.description import MARKER
 from service.storage.models import Activity
 from service.storage.models import Athlete
+from service.strava.payloads import Tokens
 from tests.e2e.conftest import run_payload
 
 pytestmark = pytest.mark.e2e
@@ -99,6 +100,34 @@ def test_the_reconcile_brings_a_run_marked_as_a_race_or_cropped_up_to_date(stack
     assert maintenance.reconcile(deps) == []
     with deps.session_factory() as session:
         assert session.get(Activity, created["id"]).workout_type == 0
+
+
+def test_an_athlete_who_revoked_access_unnoticed_does_not_stop_the_reconcile(stack, deps):
+    gone = stack.connect_athlete(firstname="Gone")
+    later = stack.connect_athlete(firstname="Later")  # after the one who left, in the loop
+    with deps.session_factory() as session:
+        for athlete_id in (gone, later):
+            session.get(Athlete, athlete_id).created_at -= timedelta(days=1)
+        session.commit()
+        row = session.get(Athlete, gone)
+        tokens = Tokens(row.access_token, row.refresh_token, row.expires_at)
+    # The deauthorization never reaches postrun: no subscription while it happens.
+    for item in subscriptions(deps):
+        deps.strava.delete_subscription(int(item["id"]))
+    deps.strava.deauthorize(tokens)
+    missed = stack.upload(later, run_payload(description="Nobody told postrun"))
+    maintenance.ensure_subscription(deps)
+
+    created = maintenance.reconcile(deps)
+    for event_id in created:
+        deps.enqueue(event_id)
+    stack.wait_idle()
+
+    assert len(created) == 1
+    assert MARKER in stack.activity(missed["id"])["description"]
+    with deps.session_factory() as session:
+        assert session.get(Athlete, gone).needs_reauth
+        assert not session.get(Athlete, later).needs_reauth
 
 
 def test_subscription_commands_against_the_sandbox(stack):
