@@ -97,16 +97,17 @@ def reconcile(deps: Deps, days: int = RECONCILE_DAYS) -> list[int]:
                 log.info("reconcile: Strava refused athlete %s's token; marked", athlete.id)
                 continue
             for item in found:
+                stored = session.get(Activity, item.id)
+                if stored is not None:
+                    _follow_edits(stored, item)
+                    continue
                 is_run, _why = coaching.is_finished_run(
                     sport_type=item.sport_type,
                     activity_type=item.activity_type,
                     distance_m=item.distance_m,
                     moving_time_s=item.moving_time_s,
                 )
-                stored = session.get(Activity, item.id)
-                if stored is not None:
-                    _follow_edits(stored, item)
-                elif is_run:
+                if is_run:
                     event = _synthetic_create(deps, session, subscription, athlete.id, item.id)
                     if event is not None:
                         session.add(event)

@@ -125,6 +125,10 @@ class RateBudget:
             )
         return found
 
+    def _keys(self, at: float | None) -> set[str] | None:
+        """The keys of the windows in force at ``at`` (None for None: no limit on keys)."""
+        return None if at is None else {window[0] for window in self._windows(at)}
+
     def reserve(self, calls: int = 1, priority: str = "high") -> None:
         """Take ``calls`` requests from every window, or raise ``BudgetSpent``.
 
@@ -174,7 +178,7 @@ class RateBudget:
         """
         lowered = {k.lower(): v for k, v in headers.items()}
         windows = {name: (key, left) for key, name, _default, left in self._windows()}
-        since = None if sent_at is None else {w[0] for w in self._windows(sent_at)}
+        since = self._keys(sent_at)
         for kind, header in HEADERS.items():
             limits = _parse_pair(lowered.get(f"{header}-limit"))
             usage = _parse_pair(lowered.get(f"{header}-usage"))
@@ -191,7 +195,7 @@ class RateBudget:
 
         Not a window that opened after ``sent_at``: the 429 was the window before's.
         """
-        since = None if sent_at is None else {w[0] for w in self._windows(sent_at)}
+        since = self._keys(sent_at)
         for key, name, default, left in self._windows():
             if name.endswith("15-minute") and (since is None or key in since):
                 limit = int(self.client.hget(key, "limit") or default)

@@ -128,6 +128,9 @@ class StravaGateway:
         except StravaError as error:
             self._count(type(error).__name__.lower())
             raise
+        finally:
+            # A request outside _call (a token refresh) must not take this one's time.
+            self._sent.at = None
         self._count("ok")
         return result
 
